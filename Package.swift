@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "versioner",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "versioner", targets: ["versioner"]),
+        .library(name: "VersionerCore", targets: ["VersionerCore"]),
+        .library(name: "VersionerHTTP", targets: ["VersionerHTTP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The domain: model, validation, pure state, shard actors and queries. No HTTP, no files.
+        .target(name: "VersionerCore"),
+        // The HTTP front end: routes, wire DTOs, error mapping and the composition root.
+        .target(
+            name: "VersionerHTTP",
+            dependencies: [
+                "VersionerCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "versioner",
+            dependencies: [
+                "VersionerCore",
+                "VersionerHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "VersionerCoreTests", dependencies: ["VersionerCore"]),
+        .testTarget(
+            name: "VersionerHTTPTests",
+            dependencies: [
+                "VersionerCore",
+                "VersionerHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,202 @@
+/// A deployment with the names its answer shows.
+public struct DeploymentView: Hashable, Sendable {
+    public var deployment: Deployment
+    public var productName: String
+    public var version: String
+    public var environmentName: String
+}
+
+/// A build with the names its answer shows.
+public struct BuildView: Hashable, Sendable {
+    public var build: Build
+    public var productName: String
+    public var version: String
+}
+
+/// The answer to an accepted event: what it created or updated, and the event itself.
+public struct Recorded<Subject: Sendable>: Sendable {
+    public var subject: Subject
+    public var eventID: EntityID
+    public var recordedAt: Timestamp
+}
+
+/// An environment where a version is the current one.
+public struct DeployedTo: Hashable, Sendable {
+    public var environment: Environment
+    public var deploymentID: EntityID
+    public var deployedAt: Timestamp
+}
+
+/// A version with its builds and where it is deployed now.
+public struct VersionView: Hashable, Sendable {
+    public var version: Version
+    public var productName: String
+    public var builds: [Build]
+    public var deployedTo: [DeployedTo]
+}
+
+/// One cell of the state matrix: a product in an environment.
+public struct StateCell: Hashable, Sendable {
+    /// The completed deployment whose completing event was recorded last, if any.
+    public var current: DeploymentView?
+    /// The deployment that received the most recent event, of any status.
+    public var latest: DeploymentView
+}
+
+/// One row of the state matrix.
+public struct ProductStateRow: Hashable, Sendable {
+    public var product: Product
+    /// Cells by environment, in the matrix's environment order.
+    public var cells: [(environment: Environment, cell: StateCell)]
+    /// True when the current versions differ across the environments shown.
+    public var drift: Bool
+
+    public static func == (lhs: ProductStateRow, rhs: ProductStateRow) -> Bool {
+        lhs.product == rhs.product && lhs.drift == rhs.drift
+            && lhs.cells.map(\.environment) == rhs.cells.map(\.environment) && lhs.cells.map(\.cell) == rhs.cells.map(\.cell)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(product)
+        hasher.combine(drift)
+    }
+}
+
+/// The environment state matrix (`GET /state/`).
+public struct StateMatrix: Hashable, Sendable {
+    public var environments: [Environment]
+    public var products: [ProductStateRow]
+}
+
+/// One page of a list, newest first.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    /// Where the next page starts, when there is one.
+    public var nextCursor: EntityID?
+
+    public init(items: [Item], nextCursor: EntityID?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Which page of a list to return: at most `limit` items older than `cursor`.
+public struct PageRequest: Hashable, Sendable {
+    public static let defaultLimit = 50
+    public static let maximumLimit = 1000
+
+    public var limit: Int
+    /// The id of the last item of the previous page.
+    public var cursor: EntityID?
+
+    public init(limit: Int = PageRequest.defaultLimit, cursor: EntityID? = nil) {
+        self.limit = limit
+        self.cursor = cursor
+    }
+
+    /// Whether an item with this id belongs after the cursor.
+    func admits(_ id: EntityID) -> Bool {
+        cursor.map { id < $0 } ?? true
+    }
+
+    /// Merges candidate lists (each may hold more than a page), newest first, into one page.
+    func page<Item>(_ candidates: [Item], id: (Item) -> EntityID) -> Page<Item> {
+        let sorted = candidates.sorted { id($0) > id($1) }
+        guard sorted.count > limit else { return Page(items: sorted, nextCursor: nil) }
+        let items = Array(sorted.prefix(limit))
+        return Page(items: items, nextCursor: items.last.map(id))
+    }
+}
+
+/// Filters of `GET /deployments/`. Names are matched exactly.
+public struct DeploymentQuery: Hashable, Sendable {
+    public var product: String?
+    public var environment: String?
+    public var version: String?
+    public var status: Status?
+    /// Only deployments whose `deployed_at` is at or after this time.
+    public var since: Timestamp?
+    /// Only deployments whose `deployed_at` is at or before this time.
+    public var until: Timestamp?
+
+    public init(product: String? = nil, environment: String? = nil, version: String? = nil, status: Status? = nil,
+                since: Timestamp? = nil, until: Timestamp? = nil) {
+        self.product = product
+        self.environment = environment
+        self.version = version
+        self.status = status
+        self.since = since
+        self.until = until
+    }
+}
+
+/// Filters of `GET /builds/`.
+public struct BuildQuery: Hashable, Sendable {
+    public var product: String?
+    public var version: String?
+    public var status: Status?
+
+    public init(product: String? = nil, version: String? = nil, status: Status? = nil) {
+        self.product = product
+        self.version = version
+        self.status = status
+    }
+}
+
+/// Filters of `GET /versions/`.
+public struct VersionQuery: Hashable, Sendable {
+    public var product: String?
+    /// A full commit SHA, matched ignoring case.
+    public var scmSha: String?
+
+    public init(product: String? = nil, scmSha: String? = nil) {
+        self.product = product
+        self.scmSha = scmSha
+    }
+}
+
+/// Filters of `GET /events/`.
+public struct EventQuery: Hashable, Sendable {
+    public var product: String?
+    public var environment: String?
+    public var kind: EventKind?
+    public var status: Status?
+    /// Only events recorded at or after this time.
+    public var since: Timestamp?
+
+    public init(product: String? = nil, environment: String? = nil, kind: EventKind? = nil, status: Status? = nil,
+                since: Timestamp? = nil) {
+        self.product = product
+        self.environment = environment
+        self.kind = kind
+        self.status = status
+        self.since = since
+    }
+
+    /// Parses a `type` filter: `deployment`, `build`, or a full type such as `deployment.completed`.
+    public static func parseType(_ text: String) -> (EventKind, Status?)? {
+        let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let kind = parts.first.flatMap(EventKind.init(rawValue:)) else { return nil }
+        if parts.count == 1 { return (kind, nil) }
+        guard let status = Status(rawValue: parts[1]) else { return nil }
+        return (kind, status)
+    }
+
+    /// Every value `type` accepts.
+    public static var acceptedTypes: [String] {
+        EventKind.allCases.flatMap { kind in [kind.rawValue] + Status.allCases.map { kind.rawValue + "." + $0.rawValue } }
+    }
+}
+
+/// Filters of `GET /state/`.
+public struct StateQuery: Hashable, Sendable {
+    public var product: String?
+    public var environment: String?
+    public var type: EnvironmentType?
+
+    public init(product: String? = nil, environment: String? = nil, type: EnvironmentType? = nil) {
+        self.product = product
+        self.environment = environment
+        self.type = type
+    }
+}

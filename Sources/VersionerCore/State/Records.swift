@@ -1,0 +1,110 @@
+/// A deployment event once accepted: the client's input plus everything the server decided
+/// (ids, receive time, which deployment it updates). Applying it needs no further decision, so
+/// replaying accepted events rebuilds identical state.
+public struct AcceptedDeploymentEvent: Hashable, Sendable {
+    public var eventID: EntityID
+    public var recordedAt: Timestamp
+    public var productID: EntityID
+    public var versionID: EntityID
+    public var environmentID: EntityID
+    /// The deployment this event updates, or creates when the product has no deployment with this id.
+    public var deploymentID: EntityID
+    public var input: DeploymentEventInput
+
+    public init(eventID: EntityID, recordedAt: Timestamp, productID: EntityID, versionID: EntityID,
+                environmentID: EntityID, deploymentID: EntityID, input: DeploymentEventInput) {
+        self.eventID = eventID
+        self.recordedAt = recordedAt
+        self.productID = productID
+        self.versionID = versionID
+        self.environmentID = environmentID
+        self.deploymentID = deploymentID
+        self.input = input
+    }
+}
+
+/// A build event once accepted (see ``AcceptedDeploymentEvent``).
+public struct AcceptedBuildEvent: Hashable, Sendable {
+    public var eventID: EntityID
+    public var recordedAt: Timestamp
+    public var productID: EntityID
+    public var versionID: EntityID
+    /// The build this event updates, or creates when the product has no build with this id.
+    public var buildID: EntityID
+    public var input: BuildEventInput
+
+    public init(eventID: EntityID, recordedAt: Timestamp, productID: EntityID, versionID: EntityID,
+                buildID: EntityID, input: BuildEventInput) {
+        self.eventID = eventID
+        self.recordedAt = recordedAt
+        self.productID = productID
+        self.versionID = versionID
+        self.buildID = buildID
+        self.input = input
+    }
+}
+
+/// An entry of the audit log: one accepted event.
+public enum LoggedEvent: Hashable, Sendable {
+    case deployment(AcceptedDeploymentEvent)
+    case build(AcceptedBuildEvent)
+
+    public var id: EntityID {
+        switch self {
+        case .deployment(let e): return e.eventID
+        case .build(let e): return e.eventID
+        }
+    }
+
+    public var kind: EventKind {
+        switch self {
+        case .deployment: return .deployment
+        case .build: return .build
+        }
+    }
+
+    public var status: Status {
+        switch self {
+        case .deployment(let e): return e.input.status
+        case .build(let e): return e.input.status
+        }
+    }
+
+    /// The canonical type, `deployment.completed`, `build.started` …
+    public var eventType: String { kind.rawValue + "." + status.rawValue }
+
+    public var recordedAt: Timestamp {
+        switch self {
+        case .deployment(let e): return e.recordedAt
+        case .build(let e): return e.recordedAt
+        }
+    }
+
+    public var productName: String {
+        switch self {
+        case .deployment(let e): return e.input.productName
+        case .build(let e): return e.input.productName
+        }
+    }
+
+    /// The environment named by the event, as it was named then (deployments only).
+    public var environmentName: String? {
+        if case .deployment(let e) = self { return e.input.environmentName }
+        return nil
+    }
+}
+
+/// One change to the state, in the order it was accepted. This is what the journal stores and
+/// what recovery replays.
+public enum StateChange: Hashable, Sendable {
+    case deploymentEvent(AcceptedDeploymentEvent)
+    case buildEvent(AcceptedBuildEvent)
+    /// A product created, or renamed/described; carries the whole new value.
+    case productSaved(Product)
+    /// A product deleted with its versions, builds, deployments and events.
+    case productDeleted(EntityID)
+    /// An environment created or changed; carries the whole new value.
+    case environmentSaved(Environment)
+    /// An environment deleted with the deployments to it (its events stay in the audit log).
+    case environmentDeleted(EntityID)
+}

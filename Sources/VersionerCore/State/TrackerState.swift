@@ -1,0 +1,58 @@
+/// The whole state as one value: the catalog and every product.
+///
+/// Recovery folds the journal into it with ``apply(_:)`` before the shards exist; the shards
+/// apply the same changes to their part of the products through the same function while serving.
+public struct TrackerState: Sendable {
+    public var catalog: CatalogState
+    public var products: [EntityID: ProductState]
+
+    public init(catalog: CatalogState = CatalogState(), products: [EntityID: ProductState] = [:]) {
+        self.catalog = catalog
+        self.products = products
+    }
+
+    public mutating func apply(_ change: StateChange) {
+        switch change {
+        case .environmentSaved(let environment):
+            catalog.apply(environment)
+        case .environmentDeleted(let id):
+            catalog.removeEnvironment(id)
+        default:
+            break
+        }
+        let catalog = self.catalog
+        products.apply(change, environmentExists: { catalog.environments[$0] != nil })
+    }
+}
+
+extension Dictionary where Key == EntityID, Value == ProductState {
+    /// Applies the product side of a change to the products held here. Catalog changes only
+    /// touch products through a deleted environment's deployments.
+    public mutating func apply(_ change: StateChange, environmentExists: (EntityID) -> Bool) {
+        switch change {
+        case .deploymentEvent(let event):
+            self[event.productID, default: ProductState(implicitFor: event.productID, named: event.input.productName, at: event.recordedAt)]
+                .apply(event, environmentExists: environmentExists(event.environmentID))
+        case .buildEvent(let event):
+            self[event.productID, default: ProductState(implicitFor: event.productID, named: event.input.productName, at: event.recordedAt)]
+                .apply(event)
+        case .productSaved(let product):
+            self[product.id, default: ProductState(product: product)].apply(product)
+        case .productDeleted(let id):
+            self[id] = nil
+        case .environmentSaved:
+            break
+        case .environmentDeleted(let id):
+            for productID in Array(keys) {
+                self[productID]?.removeDeployments(environmentID: id)
+            }
+        }
+    }
+}
+
+extension ProductState {
+    /// The state of a product that its first event creates.
+    init(implicitFor id: EntityID, named name: String, at time: Timestamp) {
+        self.init(product: Product(id: id, name: name, createdAt: time))
+    }
+}

@@ -1,0 +1,53 @@
+import Synchronization
+
+/// Where accepted changes go before they are acknowledged.
+///
+/// `append` only hands the change over and returns its sequence number: it is called inside a
+/// shard's actor turn and must not block on I/O. `waitDurable` suspends until that change (and
+/// every one before it) is durable; a write is answered only after it returns.
+public protocol Journal: Sendable {
+    /// Hands a change over; sequence numbers start at 1 and increase by one.
+    func append(_ change: StateChange) throws(JournalError) -> UInt64
+    /// Returns once the change with this sequence number is durable.
+    func waitDurable(_ sequence: UInt64) async throws(JournalError)
+}
+
+/// The journal can no longer accept or persist changes.
+public struct JournalError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// A journal that keeps changes in memory: durable as soon as appended, gone when the process ends.
+/// Its `changes` replay into an identical state, which tests rely on.
+public final class InMemoryJournal: Journal {
+    private let stored = Mutex<[StateChange]>([])
+
+    public init() {}
+
+    public func append(_ change: StateChange) throws(JournalError) -> UInt64 {
+        stored.withLock { changes in
+            changes.append(change)
+            return UInt64(changes.count)
+        }
+    }
+
+    public func waitDurable(_ sequence: UInt64) async throws(JournalError) {}
+
+    /// Every change appended so far, in order.
+    public var changes: [StateChange] { stored.withLock { $0 } }
+}
+
+extension Journal {
+    /// ``append(_:)`` as a result, for callers inside closures that cannot throw typed errors.
+    func appending(_ change: StateChange) -> Result<UInt64, JournalError> {
+        do {
+            return .success(try append(change))
+        } catch {
+            return .failure(error)
+        }
+    }
+}

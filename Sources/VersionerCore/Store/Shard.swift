@@ -1,0 +1,261 @@
+/// Why the tracker refused a change or could not find something.
+public enum TrackerError: Error, Hashable, Sendable {
+    /// Nothing with that id: the message names the kind (`Product not found`).
+    case notFound(String)
+    /// The change conflicts with what exists (a name taken); the message says how.
+    case conflict(String)
+    /// A build event gave a version a SHA other than the one it has (spec §3).
+    case shaConflict(version: String)
+    /// The journal could not take the change: nothing was acknowledged.
+    case journal(JournalError)
+}
+
+/// What a shard needs from the rest of the tracker.
+struct ShardServices: Sendable {
+    let catalog: Catalog
+    let journal: any Journal
+    let ids: IDGenerator
+    let clock: any WallClock
+}
+
+/// Owns the products whose names hash to it, and changes them one actor turn at a time.
+///
+/// Every write validates against the current state, hands the change to the journal and applies
+/// it inside one turn: there is no `await` between reading the state and changing it, so no
+/// other write can slip in between (actor reentrancy).
+actor Shard {
+    /// The outcome of a write addressed to a product by name.
+    enum Routed<T: Sendable>: Sendable {
+        case done(T)
+        /// Another shard holds the product of that name (it was renamed onto it): ask that one.
+        case elsewhere(shard: Int)
+    }
+
+    /// How a write finds the product it names.
+    private enum Claim {
+        case existing(EntityID)
+        /// A new product, its name now reserved for this shard in the catalog.
+        case reserved(EntityID)
+        case elsewhere(shard: Int)
+    }
+
+    let index: Int
+    private let services: ShardServices
+    private var products: [EntityID: ProductState]
+    private var productIDsByName: [String: EntityID] = [:]
+
+    init(index: Int, services: ShardServices, products: [EntityID: ProductState] = [:]) {
+        self.index = index
+        self.services = services
+        self.products = products
+        for (id, state) in products { productIDsByName[state.product.name] = id }
+    }
+
+    /// Runs a read inside this shard's turn.
+    func read<T: Sendable>(_ body: @Sendable (ShardContents) -> T) -> T {
+        body(ShardContents(products: products, productIDsByName: productIDsByName, catalog: services.catalog.snapshot))
+    }
+
+    // MARK: Events
+
+    func record(_ input: DeploymentEventInput) throws(TrackerError) -> Routed<(sequence: UInt64, answer: Recorded<DeploymentView>)> {
+        let now = services.clock.now()
+        let (productID, reserved): (EntityID, Bool)
+        switch claim(input.productName, at: now) {
+        case .existing(let id): (productID, reserved) = (id, false)
+        case .reserved(let id): (productID, reserved) = (id, true)
+        case .elsewhere(let shard): return .elsewhere(shard: shard)
+        }
+        do {
+            let environment = try ensureEnvironment(named: input.environmentName, at: now)
+            let state = products[productID]
+            let versionID = state?.version(named: input.version)?.id ?? services.ids.next()
+            let deploymentID = state?.correlatedDeployment(environmentID: environment.id, versionID: versionID,
+                                                           invokeID: input.invokeID) ?? services.ids.next()
+            let event = AcceptedDeploymentEvent(
+                eventID: services.ids.next(), recordedAt: now, productID: productID, versionID: versionID,
+                environmentID: environment.id, deploymentID: deploymentID, input: input)
+            let sequence = try append(.deploymentEvent(event))
+            products.apply(.deploymentEvent(event), environmentExists: { _ in true })
+            productIDsByName[input.productName] = productID
+            let deployment = products[productID]!.deployment(id: deploymentID)!
+            let view = DeploymentView(deployment: deployment, productName: input.productName, version: input.version,
+                                      environmentName: environment.name)
+            return .done((sequence, Recorded(subject: view, eventID: event.eventID, recordedAt: now)))
+        } catch {
+            if reserved { releaseReservation(productID, named: input.productName) }
+            throw error
+        }
+    }
+
+    func record(_ input: BuildEventInput) throws(TrackerError) -> Routed<(sequence: UInt64, answer: Recorded<BuildView>)> {
+        let now = services.clock.now()
+        let (productID, reserved): (EntityID, Bool)
+        switch claim(input.productName, at: now) {
+        case .existing(let id): (productID, reserved) = (id, false)
+        case .reserved(let id): (productID, reserved) = (id, true)
+        case .elsewhere(let shard): return .elsewhere(shard: shard)
+        }
+        if !reserved, products[productID]!.shaConflict(version: input.version, sha: input.scmSha) {
+            throw .shaConflict(version: input.version)
+        }
+        do {
+            let state = products[productID]
+            let versionID = state?.version(named: input.version)?.id ?? services.ids.next()
+            let buildID = state?.correlatedBuild(versionID: versionID, invokeID: input.invokeID) ?? services.ids.next()
+            let event = AcceptedBuildEvent(eventID: services.ids.next(), recordedAt: now, productID: productID,
+                                           versionID: versionID, buildID: buildID, input: input)
+            let sequence = try append(.buildEvent(event))
+            products.apply(.buildEvent(event), environmentExists: { _ in true })
+            productIDsByName[input.productName] = productID
+            let build = products[productID]!.build(id: buildID)!
+            let view = BuildView(build: build, productName: input.productName, version: input.version)
+            return .done((sequence, Recorded(subject: view, eventID: event.eventID, recordedAt: now)))
+        } catch {
+            if reserved { releaseReservation(productID, named: input.productName) }
+            throw error
+        }
+    }
+
+    /// The product of that name: one this shard holds, or a new one whose name is reserved for
+    /// this shard in the catalog (atomically, so two shards never create the same name).
+    private func claim(_ name: String, at time: Timestamp) -> Claim {
+        if let id = productIDsByName[name] { return .existing(id) }
+        let candidate = Product(id: services.ids.next(), name: name, createdAt: time)
+        let holder: Int? = services.catalog.withLock { catalog in
+            if let shard = catalog.shard(forProductNamed: name) { return shard }
+            catalog.place(candidate, onShard: index)
+            return nil
+        }
+        if let holder { return .elsewhere(shard: holder) }
+        return .reserved(candidate.id)
+    }
+
+    /// Undoes a reservation whose event was not accepted.
+    private func releaseReservation(_ id: EntityID, named name: String) {
+        guard products[id] == nil else { return }
+        services.catalog.withLock { $0.unplace(Product(id: id, name: name, createdAt: Timestamp(microseconds: 0))) }
+    }
+
+    /// The environment of that name, created (and journaled, under the catalog's lock so the
+    /// journal's order is the catalog's) when it does not exist.
+    private func ensureEnvironment(named name: String, at time: Timestamp) throws(TrackerError) -> Environment {
+        let result: Result<Environment, JournalError> = services.catalog.withLock { catalog in
+            if let existing = catalog.environment(named: name) { return .success(existing) }
+            let environment = Environment(id: services.ids.next(), name: name, createdAt: time)
+            return services.journal.appending(.environmentSaved(environment)).map { _ in
+                catalog.apply(environment)
+                return environment
+            }
+        }
+        switch result {
+        case .success(let environment): return environment
+        case .failure(let error): throw .journal(error)
+        }
+    }
+
+    private func append(_ change: StateChange) throws(TrackerError) -> UInt64 {
+        do {
+            return try services.journal.append(change)
+        } catch {
+            throw .journal(error)
+        }
+    }
+
+    // MARK: Products
+
+    /// Creates a product; its name must be free on every shard.
+    func create(_ product: Product) throws(TrackerError) -> UInt64 {
+        let taken = services.catalog.withLock { catalog in
+            if catalog.shard(forProductNamed: product.name) != nil { return true }
+            catalog.place(product, onShard: index)
+            return false
+        }
+        if taken { throw .conflict("Product \(product.name) already exists") }
+        do {
+            let sequence = try append(.productSaved(product))
+            products.apply(.productSaved(product), environmentExists: { _ in true })
+            productIDsByName[product.name] = product.id
+            return sequence
+        } catch {
+            services.catalog.withLock { $0.unplace(product) }
+            throw error
+        }
+    }
+
+    /// Changes a product's name, description or metadata.
+    func update(productID: EntityID, _ patch: ProductPatch) throws(TrackerError) -> (sequence: UInt64, product: Product) {
+        guard let old = products[productID]?.product else { throw .notFound("Product not found") }
+        var product = patch.applied(to: old)
+        product.updatedAt = max(services.clock.now(), old.updatedAt)
+        if product.name != old.name {
+            let taken = services.catalog.withLock { catalog in
+                if catalog.shard(forProductNamed: product.name) != nil { return true }
+                catalog.rename(product, from: old.name)
+                return false
+            }
+            if taken { throw .conflict("Product \(product.name) already exists") }
+        }
+        do {
+            let sequence = try append(.productSaved(product))
+            products.apply(.productSaved(product), environmentExists: { _ in true })
+            productIDsByName[old.name] = nil
+            productIDsByName[product.name] = product.id
+            return (sequence, product)
+        } catch {
+            if product.name != old.name { services.catalog.withLock { $0.rename(old, from: product.name) } }
+            throw error
+        }
+    }
+
+    /// Deletes a product with everything it holds.
+    func delete(productID: EntityID) throws(TrackerError) -> UInt64 {
+        guard let product = products[productID]?.product else { throw .notFound("Product not found") }
+        let sequence = try append(.productDeleted(productID))
+        products.apply(.productDeleted(productID), environmentExists: { _ in true })
+        productIDsByName[product.name] = nil
+        services.catalog.withLock { $0.unplace(product) }
+        return sequence
+    }
+
+    /// Drops the deployments to an environment that the catalog has just deleted.
+    func removeDeployments(environmentID: EntityID) {
+        products.apply(.environmentDeleted(environmentID), environmentExists: { _ in false })
+    }
+
+}
+
+/// A read-only view of one shard's products, handed to queries inside the shard's turn.
+struct ShardContents {
+    let products: [EntityID: ProductState]
+    let productIDsByName: [String: EntityID]
+    let catalog: CatalogState
+
+    /// The products a filter names: the one product, or all of them.
+    func products(named name: String?) -> [ProductState] {
+        if let name {
+            return productIDsByName[name].flatMap { products[$0] }.map { [$0] } ?? []
+        }
+        return Array(products.values)
+    }
+
+    func view(_ deployment: Deployment, in state: ProductState) -> DeploymentView {
+        DeploymentView(deployment: deployment, productName: state.product.name,
+                       version: state.version(id: deployment.versionID)?.name ?? "",
+                       environmentName: catalog.environmentName(deployment.environmentID))
+    }
+
+    func view(_ build: Build, in state: ProductState) -> BuildView {
+        BuildView(build: build, productName: state.product.name, version: state.version(id: build.versionID)?.name ?? "")
+    }
+
+    func view(_ version: Version, in state: ProductState) -> VersionView {
+        let deployedTo = state.currentDeployments(ofVersion: version.id).compactMap { deployment -> DeployedTo? in
+            guard let environment = catalog.environments[deployment.environmentID] else { return nil }
+            return DeployedTo(environment: environment, deploymentID: deployment.id, deployedAt: deployment.deployedAt)
+        }
+        .sorted { ($0.environment.type.displayRank, $0.environment.name) < ($1.environment.type.displayRank, $1.environment.name) }
+        return VersionView(version: version, productName: state.product.name, builds: state.builds(ofVersion: version.id),
+                           deployedTo: deployedTo)
+    }
+}

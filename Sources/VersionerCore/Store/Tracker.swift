@@ -1,0 +1,354 @@
+/// The deployment tracker: products spread over shard actors, the shared catalog, and the journal.
+///
+/// Every write returns only after its change is durable in the journal. Reads that span products
+/// ask all shards at once and merge their answers.
+public final class Tracker: Sendable {
+    private let shards: [Shard]
+    private let services: ShardServices
+
+    /// - Parameters:
+    ///   - shardCount: how many shard actors hold the products (at least 1).
+    ///   - journal: where accepted changes go before they are answered.
+    ///   - state: the state to start from (recovered from a snapshot and the journal).
+    public init(shardCount: Int, journal: any Journal, clock: any WallClock = SystemWallClock(),
+                ids: IDGenerator? = nil, state: TrackerState = TrackerState()) {
+        let count = max(1, shardCount)
+        var catalog = state.catalog
+        var byShard = Array(repeating: [EntityID: ProductState](), count: count)
+        for (id, product) in state.products {
+            let shard = Self.homeShard(of: product.product.name, count: count)
+            byShard[shard][id] = product
+            catalog.place(product.product, onShard: shard)
+        }
+        let services = ShardServices(catalog: Catalog(catalog), journal: journal, ids: ids ?? IDGenerator(clock: clock), clock: clock)
+        self.services = services
+        shards = byShard.enumerated().map { Shard(index: $0.offset, services: services, products: $0.element) }
+    }
+
+    /// The shard a new product of this name goes to: a stable hash (FNV-1a) of the name, so the
+    /// same name lands on the same shard in every process.
+    static func homeShard(of name: String, count: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(count))
+    }
+
+    private func shard(forProductNamed name: String) -> Int {
+        services.catalog.withLock { $0.shard(forProductNamed: name) } ?? Self.homeShard(of: name, count: shards.count)
+    }
+
+    private func waitDurable(_ sequence: UInt64) async throws(TrackerError) {
+        do {
+            try await services.journal.waitDurable(sequence)
+        } catch {
+            throw .journal(error)
+        }
+    }
+
+    /// Asks the shard that should hold the product, following it if a rename moved its name elsewhere.
+    private func route<T: Sendable>(
+        _ productName: String,
+        _ write: @Sendable (isolated Shard) throws(TrackerError) -> Shard.Routed<(sequence: UInt64, answer: T)>
+    ) async throws(TrackerError) -> T {
+        var target = shard(forProductNamed: productName)
+        for _ in 0...shards.count {
+            switch try await shards[target].perform(write) {
+            case .done(let result):
+                try await waitDurable(result.sequence)
+                return result.answer
+            case .elsewhere(let shard):
+                target = shard
+            }
+        }
+        throw .conflict("Product \(productName) is being renamed; try again")
+    }
+
+    // MARK: Events
+
+    /// Records a deployment event (spec §3): creates what is missing, updates the deployment it
+    /// correlates to or starts a new one.
+    public func record(_ input: DeploymentEventInput) async throws(TrackerError) -> Recorded<DeploymentView> {
+        try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
+    }
+
+    /// Records a build event (spec §3). Refuses a SHA that differs from the version's.
+    public func record(_ input: BuildEventInput) async throws(TrackerError) -> Recorded<BuildView> {
+        try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
+    }
+
+    // MARK: Products
+
+    public func createProduct(_ new: NewProduct) async throws(TrackerError) -> Product {
+        let product = Product(id: services.ids.next(), name: new.name, description: new.description,
+                              extraMetadata: new.extraMetadata, createdAt: services.clock.now())
+        let target = Self.homeShard(of: new.name, count: shards.count)
+        let sequence = try await shards[target].perform { shard throws(TrackerError) in try shard.create(product) }
+        try await waitDurable(sequence)
+        return product
+    }
+
+    public func updateProduct(id: EntityID, _ patch: ProductPatch) async throws(TrackerError) -> Product {
+        guard let target = services.catalog.withLock({ $0.shard(forProductID: id) }) else {
+            throw .notFound("Product not found")
+        }
+        let result = try await shards[target].perform { shard throws(TrackerError) in try shard.update(productID: id, patch) }
+        try await waitDurable(result.sequence)
+        return result.product
+    }
+
+    public func deleteProduct(id: EntityID) async throws(TrackerError) {
+        guard let target = services.catalog.withLock({ $0.shard(forProductID: id) }) else {
+            throw .notFound("Product not found")
+        }
+        let sequence = try await shards[target].perform { shard throws(TrackerError) in try shard.delete(productID: id) }
+        try await waitDurable(sequence)
+    }
+
+    public func product(id: EntityID) async throws(TrackerError) -> Product {
+        guard let target = services.catalog.withLock({ $0.shard(forProductID: id) }),
+              let product = await shards[target].read({ $0.products[id]?.product })
+        else { throw .notFound("Product not found") }
+        return product
+    }
+
+    public func products(_ page: PageRequest) async -> Page<Product> {
+        let candidates = await gather { contents in
+            page.newest(contents.products.values.map(\.product).sorted { $0.id < $1.id }, id: \.id) { _ in true }
+        }
+        return page.page(candidates.flatMap { $0 }, id: \.id)
+    }
+
+    // MARK: Environments
+
+    public func environments(type: EnvironmentType?, _ page: PageRequest) -> Page<Environment> {
+        let all = services.catalog.snapshot.environments.values.filter { type == nil || $0.type == type }
+        return page.page(all.filter { page.admits($0.id) }, id: \.id)
+    }
+
+    public func environment(id: EntityID) throws(TrackerError) -> Environment {
+        guard let environment = services.catalog.snapshot.environments[id] else { throw .notFound("Environment not found") }
+        return environment
+    }
+
+    public func updateEnvironment(id: EntityID, _ patch: EnvironmentPatch) async throws(TrackerError) -> Environment {
+        let now = services.clock.now()
+        let result: Result<(UInt64, Environment), TrackerError> = services.catalog.withLock { catalog in
+            guard let old = catalog.environments[id] else { return .failure(.notFound("Environment not found")) }
+            var environment = patch.applied(to: old)
+            environment.updatedAt = max(now, old.updatedAt)
+            if environment.name != old.name, catalog.environment(named: environment.name) != nil {
+                return .failure(.conflict("Environment \(environment.name) already exists"))
+            }
+            return services.journal.appending(.environmentSaved(environment))
+                .map { sequence in
+                    catalog.apply(environment)
+                    return (sequence, environment)
+                }
+                .mapError { .journal($0) }
+        }
+        let (sequence, environment) = try result.get()
+        try await waitDurable(sequence)
+        return environment
+    }
+
+    /// Deletes an environment and every deployment to it; the events stay in the audit log.
+    public func deleteEnvironment(id: EntityID) async throws(TrackerError) {
+        let result: Result<UInt64, TrackerError> = services.catalog.withLock { catalog in
+            guard catalog.environments[id] != nil else { return .failure(.notFound("Environment not found")) }
+            return services.journal.appending(.environmentDeleted(id))
+                .map { sequence in
+                    catalog.removeEnvironment(id)
+                    return sequence
+                }
+                .mapError { .journal($0) }
+        }
+        let sequence = try result.get()
+        await withTaskGroup(of: Void.self) { group in
+            for shard in shards {
+                group.addTask { await shard.removeDeployments(environmentID: id) }
+            }
+        }
+        try await waitDurable(sequence)
+    }
+
+    // MARK: Versions and builds
+
+    public func versions(_ query: VersionQuery, _ page: PageRequest) async -> Page<VersionView> {
+        let candidates = await gather { contents in
+            contents.products(named: query.product).flatMap { state in
+                let versions = query.scmSha.map { state.versions(withSha: $0) } ?? state.versions
+                return page.newest(versions, id: \.id) { _ in true }.map { contents.view($0, in: state) }
+            }
+        }
+        return page.page(candidates.flatMap { $0 }, id: \.version.id)
+    }
+
+    public func version(id: EntityID) async throws(TrackerError) -> VersionView {
+        let found = await gather { contents in
+            contents.products.values.lazy.compactMap { state in state.version(id: id).map { contents.view($0, in: state) } }.first
+        }
+        guard let view = found.compactMap({ $0 }).first else { throw .notFound("Version not found") }
+        return view
+    }
+
+    public func builds(_ query: BuildQuery, _ page: PageRequest) async -> Page<BuildView> {
+        let candidates = await gather { contents in
+            contents.products(named: query.product).flatMap { state -> [BuildView] in
+                let builds: [Build]
+                if let name = query.version {
+                    guard let version = state.version(named: name) else { return [] }
+                    builds = state.builds(ofVersion: version.id)
+                } else {
+                    builds = state.builds
+                }
+                return page.newest(builds, id: \.id) { query.status == nil || $0.status == query.status }
+                    .map { contents.view($0, in: state) }
+            }
+        }
+        return page.page(candidates.flatMap { $0 }, id: \.build.id)
+    }
+
+    public func build(id: EntityID) async throws(TrackerError) -> BuildView {
+        let found = await gather { contents in
+            contents.products.values.lazy.compactMap { state in state.build(id: id).map { contents.view($0, in: state) } }.first
+        }
+        guard let view = found.compactMap({ $0 }).first else { throw .notFound("Build not found") }
+        return view
+    }
+
+    // MARK: Deployments
+
+    public func deployments(_ query: DeploymentQuery, _ page: PageRequest) async -> Page<DeploymentView> {
+        let candidates = await gather { contents in
+            var environmentID: EntityID?
+            if let name = query.environment {
+                guard let environment = contents.catalog.environment(named: name) else { return [DeploymentView]() }
+                environmentID = environment.id
+            }
+            return contents.products(named: query.product).flatMap { state -> [DeploymentView] in
+                var versionID: EntityID?
+                if let name = query.version {
+                    guard let version = state.version(named: name) else { return [] }
+                    versionID = version.id
+                }
+                let matches: (Deployment) -> Bool = { deployment in
+                    (versionID == nil || deployment.versionID == versionID)
+                        && (query.status == nil || deployment.status == query.status)
+                        && (query.since.map { deployment.deployedAt >= $0 } ?? true)
+                        && (query.until.map { deployment.deployedAt <= $0 } ?? true)
+                }
+                let found: [Deployment]
+                if let environmentID {
+                    let positions = state.deploymentPositions(environmentID: environmentID)
+                    found = page.newest(positions.lazy.map { state.deployments[$0] }, id: \.id, where: matches)
+                } else {
+                    found = page.newest(state.deployments, id: \.id, where: matches)
+                }
+                return found.map { contents.view($0, in: state) }
+            }
+        }
+        return page.page(candidates.flatMap { $0 }, id: \.deployment.id)
+    }
+
+    public func deployment(id: EntityID) async throws(TrackerError) -> DeploymentView {
+        let found = await gather { contents in
+            contents.products.values.lazy.compactMap { state in state.deployment(id: id).map { contents.view($0, in: state) } }.first
+        }
+        guard let view = found.compactMap({ $0 }).first else { throw .notFound("Deployment not found") }
+        return view
+    }
+
+    // MARK: State matrix and events
+
+    /// What is deployed where (`GET /state/`).
+    public func stateMatrix(_ query: StateQuery) async -> StateMatrix {
+        let catalog = services.catalog.snapshot
+        let shown = catalog.environments.values.filter {
+            (query.environment == nil || $0.name == query.environment) && (query.type == nil || $0.type == query.type)
+        }
+        let allowed = Set(shown.map(\.id))
+        let rows = await gather { contents in
+            contents.products(named: query.product).compactMap { state -> (Product, [EntityID: StateCell])? in
+                var cells: [EntityID: StateCell] = [:]
+                for (environmentID, slot) in state.environmentSlots where allowed.contains(environmentID) {
+                    cells[environmentID] = StateCell(current: slot.current.map { contents.view($0, in: state) },
+                                                     latest: contents.view(slot.latest, in: state))
+                }
+                return cells.isEmpty ? nil : (state.product, cells)
+            }
+        }.flatMap { $0 }
+        let used = Set(rows.flatMap { $0.1.keys })
+        let environments = shown.filter { used.contains($0.id) }
+            .sorted { ($0.type.displayRank, $0.name, $0.id) < ($1.type.displayRank, $1.name, $1.id) }
+        let productRows = rows.sorted { ($0.0.name, $0.0.id) < ($1.0.name, $1.0.id) }.map { product, cells in
+            let ordered = environments.compactMap { environment in cells[environment.id].map { (environment, $0) } }
+            let currentVersions = Set(ordered.compactMap { $0.1.current?.deployment.versionID })
+            return ProductStateRow(product: product, cells: ordered, drift: currentVersions.count > 1)
+        }
+        return StateMatrix(environments: environments, products: productRows)
+    }
+
+    /// The audit log of accepted events, newest first.
+    public func events(_ query: EventQuery, _ page: PageRequest) async -> Page<LoggedEvent> {
+        let candidates = await gather { contents in
+            contents.products(named: query.product).flatMap { state in
+                page.newest(state.events, id: \.id) { event in
+                    (query.kind == nil || event.kind == query.kind)
+                        && (query.status == nil || event.status == query.status)
+                        && (query.environment == nil || event.environmentName == query.environment)
+                        && (query.since.map { event.recordedAt >= $0 } ?? true)
+                }
+            }
+        }
+        return page.page(candidates.flatMap { $0 }, id: \.id)
+    }
+
+    /// Asks every shard at once.
+    private func gather<T: Sendable>(_ body: @escaping @Sendable (ShardContents) -> T) async -> [T] {
+        await withTaskGroup(of: T.self) { group in
+            for shard in shards {
+                group.addTask { await shard.read(body) }
+            }
+            var results: [T] = []
+            results.reserveCapacity(shards.count)
+            for await result in group { results.append(result) }
+            return results
+        }
+    }
+}
+
+extension Shard {
+    /// Runs a write inside this shard's turn.
+    func perform<T: Sendable>(_ body: @Sendable (isolated Shard) throws(TrackerError) -> T) throws(TrackerError) -> T {
+        try body(self)
+    }
+}
+
+extension PageRequest {
+    /// Up to `limit + 1` items of `items` (in ascending id order) that come after the cursor and
+    /// match, newest first: one more than a page, so that the merge knows whether a next page exists.
+    func newest<C: RandomAccessCollection>(_ items: C, id: (C.Element) -> EntityID,
+                                           where matches: (C.Element) -> Bool) -> [C.Element] {
+        var end = items.endIndex
+        if let cursor {
+            // Binary search for the first item not older than the cursor.
+            var low = items.startIndex
+            var high = items.endIndex
+            while low < high {
+                let middle = items.index(low, offsetBy: items.distance(from: low, to: high) / 2)
+                if id(items[middle]) < cursor { low = items.index(after: middle) } else { high = middle }
+            }
+            end = low
+        }
+        var found: [C.Element] = []
+        var index = end
+        while index > items.startIndex, found.count <= limit {
+            index = items.index(before: index)
+            if matches(items[index]) { found.append(items[index]) }
+        }
+        return found
+    }
+}

@@ -1,0 +1,196 @@
+/// One invalid field of a request, in the shape the original service reported (pydantic style).
+public struct FieldError: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// Absent, null, or an empty or white-space-only required string.
+        case missing
+        /// Longer than `limit` Unicode scalars (or bytes, for serialised metadata).
+        case tooLong(limit: Int)
+        case notString
+        case notObject
+        case notDateTime
+        /// A status word that is not one of ``Status/acceptedWords``.
+        case unknownStatus
+        /// An integer query parameter out of its range or not a number.
+        case notInteger(minimum: Int, maximum: Int)
+        /// A value that must be one of a fixed set of words.
+        case notOneOf([String])
+        case invalidCursor
+        case notUUID
+    }
+
+    /// Where the field is: `["body", "product_name"]`, `["query", "limit"]`, `["path", "id"]`.
+    public var location: [String]
+    public var kind: Kind
+
+    public init(_ location: [String], _ kind: Kind) {
+        self.location = location
+        self.kind = kind
+    }
+
+    /// The machine-readable error type, as the original service named it.
+    public var type: String {
+        switch kind {
+        case .missing: return "value_error.missing"
+        case .tooLong: return "value_error.any_str.max_length"
+        case .notString: return "type_error.str"
+        case .notObject: return "type_error.dict"
+        case .notDateTime: return "value_error.datetime"
+        case .unknownStatus: return "value_error.status"
+        case .notInteger: return "type_error.integer"
+        case .notOneOf: return "type_error.enum"
+        case .invalidCursor: return "value_error.cursor"
+        case .notUUID: return "type_error.uuid"
+        }
+    }
+
+    /// A sentence for people.
+    public var message: String {
+        switch kind {
+        case .missing: return "field required"
+        case .tooLong(let limit): return "ensure this value has at most \(limit) characters"
+        case .notString: return "str type expected"
+        case .notObject: return "value is not a valid dict"
+        case .notDateTime: return "invalid datetime format: expected RFC 3339 with a time zone, e.g. 2026-11-25T18:48:33.948633Z"
+        case .unknownStatus:
+            return "invalid status; accepted values: " + Status.acceptedWords.joined(separator: ", ")
+        case .notInteger(let minimum, let maximum):
+            return "value is not a valid integer between \(minimum) and \(maximum)"
+        case .notOneOf(let words):
+            return "value is not a valid enumeration member; permitted: " + words.joined(separator: ", ")
+        case .invalidCursor: return "invalid cursor"
+        case .notUUID: return "value is not a valid uuid"
+        }
+    }
+
+    /// The limit of a `tooLong` error, reported as `ctx.limit_value`.
+    public var limitValue: Int? {
+        if case .tooLong(let limit) = kind { return limit }
+        return nil
+    }
+}
+
+/// A request rejected because one or more of its fields are invalid; lists all of them.
+public struct ValidationFailure: Error, Hashable, Sendable {
+    public var errors: [FieldError]
+
+    public init(_ errors: [FieldError]) {
+        self.errors = errors
+    }
+}
+
+/// Reads typed fields out of a JSON object, collecting every problem instead of stopping at the first.
+public struct FieldReader {
+    /// The most bytes `extra_metadata` (or another metadata object) may take, serialised.
+    public static let maximumMetadataBytes = 100 * 1024
+
+    private let members: [String: JSONValue]
+    private let location: String
+    public private(set) var errors: [FieldError] = []
+
+    public init(_ members: [JSONMember], location: String = "body") {
+        var byKey: [String: JSONValue] = [:]
+        byKey.reserveCapacity(members.count)
+        for member in members { byKey[member.key] = member.value }
+        self.members = byKey
+        self.location = location
+    }
+
+    /// True when the field is present with any value, null included.
+    public func has(_ name: String) -> Bool { members[name] != nil }
+
+    private mutating func fail(_ name: String, _ kind: FieldError.Kind) {
+        errors.append(FieldError([location, name], kind))
+    }
+
+    /// A string field's text; numbers are taken as their literal text (clients drift), other types fail.
+    private mutating func text(_ name: String) -> String?? {
+        switch members[name] {
+        case nil, .null?: return .some(nil)
+        case .string(let s)?: return .some(s)
+        case .number(let literal)?: return .some(literal)
+        default:
+            fail(name, .notString)
+            return nil
+        }
+    }
+
+    /// A required string: missing, null, empty and white-space-only all fail.
+    public mutating func requiredString(_ name: String, maxLength: Int) -> String {
+        guard let value = text(name) else { return "" }
+        guard let value, !value.isBlank else {
+            fail(name, .missing)
+            return ""
+        }
+        if value.unicodeScalars.count > maxLength { fail(name, .tooLong(limit: maxLength)) }
+        return value
+    }
+
+    /// An optional string; absent, null and empty are all nil.
+    public mutating func optionalString(_ name: String, maxLength: Int) -> String? {
+        guard let value = text(name), let value, !value.isEmpty else { return nil }
+        if value.unicodeScalars.count > maxLength { fail(name, .tooLong(limit: maxLength)) }
+        return value
+    }
+
+    /// An optional string where an explicit null is kept apart from absence (for PATCH).
+    /// Returns nil when absent, `.some(nil)` to clear.
+    public mutating func patchString(_ name: String, maxLength: Int) -> String?? {
+        guard has(name) else { return nil }
+        guard let value = text(name) else { return nil }
+        guard let value, !value.isEmpty else { return .some(nil) }
+        if value.unicodeScalars.count > maxLength { fail(name, .tooLong(limit: maxLength)) }
+        return .some(value)
+    }
+
+    /// An optional RFC 3339 date-time with a zone.
+    public mutating func optionalTimestamp(_ name: String) -> Timestamp? {
+        switch members[name] {
+        case nil, .null?: return nil
+        case .string(let s)? where s.isEmpty: return nil
+        case .string(let s)?:
+            if let timestamp = Timestamp(rfc3339: s) { return timestamp }
+            fail(name, .notDateTime)
+            return nil
+        default:
+            fail(name, .notDateTime)
+            return nil
+        }
+    }
+
+    /// An optional JSON object of at most ``maximumMetadataBytes`` serialised.
+    public mutating func optionalObject(_ name: String) -> RawJSONObject? {
+        switch members[name] {
+        case nil, .null?: return nil
+        case .object(let members)?:
+            let object = RawJSONObject(members: members)
+            if object.byteCount > Self.maximumMetadataBytes {
+                fail(name, .tooLong(limit: Self.maximumMetadataBytes))
+                return nil
+            }
+            return object
+        default:
+            fail(name, .notObject)
+            return nil
+        }
+    }
+
+    /// A status word, normalised; `defaultStatus` applies when absent (nil makes it required).
+    public mutating func status(_ name: String, default defaultStatus: Status?) -> Status {
+        let fallback = defaultStatus ?? .pending
+        guard let raw = text(name) else { return fallback }
+        guard let raw, !raw.isBlank else {
+            if let defaultStatus { return defaultStatus }
+            fail(name, .missing)
+            return fallback
+        }
+        if raw.unicodeScalars.count > 50 {
+            fail(name, .tooLong(limit: 50))
+            return fallback
+        }
+        guard let status = Status(normalizing: raw) else {
+            fail(name, .unknownStatus)
+            return fallback
+        }
+        return status
+    }
+}
