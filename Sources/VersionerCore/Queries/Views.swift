@@ -4,6 +4,13 @@ public struct DeploymentView: Hashable, Sendable {
     public var productName: String
     public var version: String
     public var environmentName: String
+
+    public init(deployment: Deployment, productName: String, version: String, environmentName: String) {
+        self.deployment = deployment
+        self.productName = productName
+        self.version = version
+        self.environmentName = environmentName
+    }
 }
 
 /// A build with the names its answer shows.
@@ -11,6 +18,12 @@ public struct BuildView: Hashable, Sendable {
     public var build: Build
     public var productName: String
     public var version: String
+
+    public init(build: Build, productName: String, version: String) {
+        self.build = build
+        self.productName = productName
+        self.version = version
+    }
 }
 
 /// The answer to an accepted event: what it created or updated, and the event itself.

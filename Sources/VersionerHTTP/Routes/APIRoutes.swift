@@ -1,0 +1,166 @@
+import HTTPTypes
+import Hummingbird
+import VersionerCore
+
+extension HTTPField.Name {
+    static let link = HTTPField.Name("Link")!
+}
+
+/// Every endpoint of spec §3–4, each a thin translation: decode, call the tracker, encode.
+struct APIRoutes {
+    let tracker: Tracker
+
+    var all: [Route] {
+        eventRoutes + productRoutes + environmentRoutes + queryRoutes
+    }
+
+    // MARK: Events (§3)
+
+    private var eventRoutes: [Route] {
+        let tracker = self.tracker
+        let recordBuild: @Sendable (RequestInput) async throws(APIError) -> Response = { input throws(APIError) in
+            let event = try BuildEventInput.validate(try await input.jsonObject()).orReject()
+            let recorded = try await tracked { () throws(TrackerError) in try await tracker.record(event) }
+            return Reply.json { $0.build(recorded.subject) }
+        }
+        return [
+            Route(.post, "/deployment-events") { input throws(APIError) in
+                let event = try DeploymentEventInput.validate(try await input.jsonObject()).orReject()
+                let recorded = try await tracked { () throws(TrackerError) in try await tracker.record(event) }
+                return Reply.json { $0.deployment(recorded.subject) }
+            },
+            Route(.post, "/build-events", recordBuild),
+            Route(.post, "/version-events", recordBuild),
+        ]
+    }
+
+    // MARK: Products
+
+    private var productRoutes: [Route] {
+        let tracker = self.tracker
+        return [
+            Route(.get, "/products") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let page = reader.page()
+                try reader.check()
+                return Reply.list(await tracker.products(page), for: input) { $0.product($1) }
+            },
+            Route(.post, "/products") { input throws(APIError) in
+                let new = try NewProduct.validate(try await input.jsonObject()).orReject()
+                let product = try await tracked { () throws(TrackerError) in try await tracker.createProduct(new) }
+                return Reply.json(.created) { $0.product(product) }
+            },
+            Route(.get, "/products/{id}") { input throws(APIError) in
+                let id = try input.id()
+                let product = try await tracked { () throws(TrackerError) in try await tracker.product(id: id) }
+                return Reply.json { $0.product(product) }
+            },
+            Route(.patch, "/products/{id}") { input throws(APIError) in
+                let id = try input.id()
+                let patch = try ProductPatch.validate(try await input.jsonObject()).orReject()
+                let product = try await tracked { () throws(TrackerError) in try await tracker.updateProduct(id: id, patch) }
+                return Reply.json { $0.product(product) }
+            },
+            Route(.delete, "/products/{id}") { input throws(APIError) in
+                let id = try input.id()
+                try await tracked { () throws(TrackerError) in try await tracker.deleteProduct(id: id) }
+                return Reply.noContent
+            },
+        ]
+    }
+
+    // MARK: Environments
+
+    private var environmentRoutes: [Route] {
+        let tracker = self.tracker
+        return [
+            Route(.get, "/environments") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let type = reader.environmentType()
+                let page = reader.page()
+                try reader.check()
+                return Reply.list(tracker.environments(type: type, page), for: input) { $0.environment($1) }
+            },
+            Route(.get, "/environments/{id}") { input throws(APIError) in
+                let id = try input.id()
+                let environment = try await tracked { () throws(TrackerError) in try tracker.environment(id: id) }
+                return Reply.json { $0.environment(environment) }
+            },
+            Route(.patch, "/environments/{id}") { input throws(APIError) in
+                let id = try input.id()
+                let patch = try EnvironmentPatch.validate(try await input.jsonObject()).orReject()
+                let environment = try await tracked { () throws(TrackerError) in try await tracker.updateEnvironment(id: id, patch) }
+                return Reply.json { $0.environment(environment) }
+            },
+            Route(.delete, "/environments/{id}") { input throws(APIError) in
+                let id = try input.id()
+                try await tracked { () throws(TrackerError) in try await tracker.deleteEnvironment(id: id) }
+                return Reply.noContent
+            },
+        ]
+    }
+
+    // MARK: Queries (§4)
+
+    private var queryRoutes: [Route] {
+        let tracker = self.tracker
+        return [
+            Route(.get, "/versions") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let query = VersionQuery(product: reader.text("product"), scmSha: reader.text("scm_sha"))
+                let page = reader.page()
+                try reader.check()
+                return Reply.list(await tracker.versions(query, page), for: input) { $0.version($1) }
+            },
+            Route(.get, "/versions/{id}") { input throws(APIError) in
+                let id = try input.id()
+                let version = try await tracked { () throws(TrackerError) in try await tracker.version(id: id) }
+                return Reply.json { $0.version(version) }
+            },
+            Route(.get, "/builds") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let query = BuildQuery(product: reader.text("product"), version: reader.text("version"), status: reader.status())
+                let page = reader.page()
+                try reader.check()
+                return Reply.list(await tracker.builds(query, page), for: input) { $0.build($1) }
+            },
+            Route(.get, "/builds/{id}") { input throws(APIError) in
+                let id = try input.id()
+                let build = try await tracked { () throws(TrackerError) in try await tracker.build(id: id) }
+                return Reply.json { $0.build(build) }
+            },
+            Route(.get, "/deployments") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let query = DeploymentQuery(
+                    product: reader.text("product"), environment: reader.text("environment"),
+                    version: reader.text("version"), status: reader.status(),
+                    since: reader.timestamp("since"), until: reader.timestamp("until"))
+                let page = reader.page()
+                try reader.check()
+                return Reply.list(await tracker.deployments(query, page), for: input) { $0.deployment($1) }
+            },
+            Route(.get, "/deployments/{id}") { input throws(APIError) in
+                let id = try input.id()
+                let deployment = try await tracked { () throws(TrackerError) in try await tracker.deployment(id: id) }
+                return Reply.json { $0.deployment(deployment) }
+            },
+            Route(.get, "/state") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let query = StateQuery(product: reader.text("product"), environment: reader.text("environment"),
+                                       type: reader.environmentType())
+                try reader.check()
+                let matrix = await tracker.stateMatrix(query)
+                return Reply.json { $0.stateMatrix(matrix) }
+            },
+            Route(.get, "/events") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let type = reader.eventType()
+                let query = EventQuery(product: reader.text("product"), environment: reader.text("environment"),
+                                       kind: type?.kind, status: type?.status, since: reader.timestamp("since"))
+                let page = reader.page()
+                try reader.check()
+                return Reply.list(await tracker.events(query, page), for: input) { $0.event($1) }
+            },
+        ]
+    }
+}

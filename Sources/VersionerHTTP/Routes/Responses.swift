@@ -1,0 +1,51 @@
+import HTTPTypes
+import Hummingbird
+import VersionerCore
+
+/// Builds JSON answers.
+enum Reply {
+    static func json(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+                     _ write: (inout JSONWriter) -> Void) -> Response {
+        var writer = JSONWriter()
+        write(&writer)
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    /// A bare JSON array, newest first; the next page, if any, in `Link: <…>; rel="next"`.
+    static func list<Item>(_ page: Page<Item>, for input: RequestInput,
+                           _ write: (inout JSONWriter, Item) -> Void) -> Response {
+        var headers: HTTPFields = [:]
+        if let next = page.nextCursor {
+            let query = input.query.replacing("cursor", with: Cursor.encode(next))
+            headers[.link] = "<\(input.path)?\(query)>; rel=\"next\""
+        }
+        return json(headers: headers) { writer in
+            writer.beginArray()
+            for item in page.items { write(&writer, item) }
+            writer.endArray()
+        }
+    }
+
+    static let noContent = Response(status: .noContent)
+}
+
+extension Result where Failure == ValidationFailure {
+    /// The value, or the 422 answer listing every invalid field.
+    func orReject() throws(APIError) -> Success {
+        switch self {
+        case .success(let value): return value
+        case .failure(let failure): throw APIError(failure)
+        }
+    }
+}
+
+/// Runs a tracker call, turning its refusal into the matching answer.
+func tracked<T>(_ body: () async throws(TrackerError) -> T) async throws(APIError) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw APIError(error)
+    }
+}

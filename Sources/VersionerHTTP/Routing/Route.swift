@@ -1,0 +1,110 @@
+import Hummingbird
+import VersionerCore
+
+/// One endpoint: a method, a path pattern and what answers it.
+public struct Route: Sendable {
+    /// One part of a path pattern.
+    public enum Segment: Hashable, Sendable {
+        case literal(String)
+        /// A path parameter, such as the `id` of `/products/{id}`.
+        case parameter(String)
+    }
+
+    public let method: HTTPRequest.Method
+    public let segments: [Segment]
+    let handler: @Sendable (RequestInput) async throws(APIError) -> Response
+
+    init(_ method: HTTPRequest.Method, _ pattern: String,
+         _ handler: @escaping @Sendable (RequestInput) async throws(APIError) -> Response) {
+        self.method = method
+        self.segments = pattern.split(separator: "/").map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
+        self.handler = handler
+    }
+
+    /// The pattern as written in the API documentation: `/products/{id}`, collections with a trailing `/`.
+    public var path: String {
+        let parts = segments.map { segment -> String in
+            switch segment {
+            case .literal(let text): return text
+            case .parameter(let name): return "{\(name)}"
+            }
+        }
+        let joined = "/" + parts.joined(separator: "/")
+        if case .literal? = segments.last, segments.count == 1 { return joined + "/" }
+        return joined
+    }
+
+    /// The path parameters when `pathSegments` fits this pattern.
+    func match(_ pathSegments: [Substring]) -> [String: String]? {
+        guard pathSegments.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(segments, pathSegments) {
+            switch segment {
+            case .literal(let text):
+                guard part == text else { return nil }
+            case .parameter(let name):
+                parameters[name] = String(part)
+            }
+        }
+        return parameters
+    }
+}
+
+/// What a handler gets: the request, its path parameters and query, and the limits in force.
+struct RequestInput: Sendable {
+    var request: Request
+    var context: BasicRequestContext
+    var parameters: [String: String]
+    var query: QueryParameters
+    /// The request path as the client should use it again (base path included, slashes collapsed).
+    var path: String
+    var maximumBodySize: Int
+
+    /// The path parameter `name` as an id, or a 422 naming it.
+    func id(_ name: String = "id") throws(APIError) -> EntityID {
+        guard let text = parameters[name], let id = EntityID(uuidString: text) else {
+            throw APIError(ValidationFailure([FieldError(["path", name], .notUUID)]))
+        }
+        return id
+    }
+
+    /// The body as a JSON object: 413 when over the limit, 415 for a form or other non-JSON
+    /// media type, 400 when it is not JSON or not an object.
+    func jsonObject() async throws(APIError) -> [JSONMember] {
+        if let contentType = request.headers[.contentType], !Self.acceptsAsJSON(contentType) {
+            throw APIError(.unsupportedMediaType, "Unsupported media type: send application/json")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodySize {
+            throw APIError.bodyTooLarge
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBodySize)
+        } catch {
+            throw APIError.bodyTooLarge
+        }
+        let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+        guard case .object(let members)? = try? JSONParser.parse(bytes) else { throw APIError.invalidJSON }
+        return members
+    }
+
+    /// JSON and the media types that clients send JSON under by mistake (curl's default form
+    /// type, text/plain) are parsed as JSON; multipart and other types are refused.
+    static func acceptsAsJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: " \t").lowercased() } ?? ""
+        return mediaType.isEmpty || mediaType == "application/json" || mediaType.hasSuffix("+json")
+            || mediaType == "application/x-www-form-urlencoded" || mediaType == "text/plain" || mediaType == "*/*"
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in characters: String) -> String {
+        let set = Set(characters)
+        var slice = self[...]
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,90 @@
+import Hummingbird
+import VersionerCore
+
+/// An answer other than success, with the `detail` body of the spec (§1).
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var body: [UInt8]
+    var headers: HTTPFields = [:]
+
+    /// `{"detail": "<message>"}`.
+    init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("detail")
+        writer.string(message)
+        writer.endObject()
+        self.init(status: status, body: writer.bytes)
+        self.headers = headers
+    }
+
+    /// 422 listing every invalid field: `{"detail": [{"loc", "msg", "type", "ctx"?}, …]}`.
+    init(_ failure: ValidationFailure) {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("detail")
+        writer.beginArray()
+        for error in failure.errors {
+            writer.beginObject()
+            writer.key("loc")
+            writer.beginArray()
+            for part in error.location { writer.string(part) }
+            writer.endArray()
+            writer.key("msg")
+            writer.string(error.message)
+            writer.key("type")
+            writer.string(error.type)
+            if let limit = error.limitValue {
+                writer.key("ctx")
+                writer.beginObject()
+                writer.key("limit_value")
+                writer.int(limit)
+                writer.endObject()
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        self.init(status: .unprocessableContent, body: writer.bytes)
+    }
+
+    private init(status: HTTPResponse.Status, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+
+    init(_ error: TrackerError) {
+        switch error {
+        case .notFound(let message):
+            self.init(.notFound, message)
+        case .conflict(let message):
+            self.init(.conflict, message)
+        case .shaConflict(let version):
+            // The GitHub Action prints `message`, the CLI prints `detail`: send both.
+            let message = "Version \(version) already exists with different SHA"
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.key("detail")
+            writer.string(message)
+            writer.key("message")
+            writer.string(message)
+            writer.endObject()
+            self.init(status: .conflict, body: writer.bytes)
+        case .journal:
+            // The details go to the log, not to the client.
+            self.init(.serviceUnavailable, "Service temporarily unavailable", headers: [.retryAfter: "1"])
+        }
+    }
+
+    static let invalidJSON = APIError(.badRequest, "Invalid JSON in request body")
+    static let bodyTooLarge = APIError(.contentTooLarge, "Request body too large")
+    static let notFound = APIError(.notFound, "Not Found")
+    static let unavailable = APIError(.serviceUnavailable, "Service temporarily unavailable", headers: [.retryAfter: "1"])
+    static let internalError = APIError(.internalServerError, "Internal server error")
+
+    var response: Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

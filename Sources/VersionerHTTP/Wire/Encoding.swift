@@ -1,0 +1,258 @@
+import VersionerCore
+
+/// The JSON shapes of spec §3–4, written field by field: key order is stable and timestamps are
+/// RFC 3339 with a zone, ids UUID strings.
+extension JSONWriter {
+    mutating func field(_ name: String, _ value: String?) {
+        key(name)
+        string(value)
+    }
+
+    mutating func field(_ name: String, _ value: EntityID) {
+        key(name)
+        string(value.uuidString)
+    }
+
+    mutating func field(_ name: String, _ value: EntityID?) {
+        key(name)
+        string(value?.uuidString)
+    }
+
+    mutating func field(_ name: String, _ value: Timestamp?) {
+        key(name)
+        string(value?.rfc3339)
+    }
+
+    mutating func field(_ name: String, _ value: RawJSONObject) {
+        key(name)
+        raw(value.text)
+    }
+
+    mutating func product(_ product: Product) {
+        beginObject()
+        field("id", product.id)
+        field("name", product.name)
+        field("description", product.description)
+        field("extra_metadata", product.extraMetadata)
+        field("created_at", product.createdAt)
+        field("updated_at", product.updatedAt)
+        endObject()
+    }
+
+    mutating func environment(_ environment: Environment) {
+        beginObject()
+        field("id", environment.id)
+        field("name", environment.name)
+        field("type", environment.type.rawValue)
+        field("description", environment.description)
+        field("metadata", environment.metadata)
+        field("created_at", environment.createdAt)
+        field("updated_at", environment.updatedAt)
+        endObject()
+    }
+
+    mutating func deployment(_ view: DeploymentView) {
+        let deployment = view.deployment
+        beginObject()
+        field("id", deployment.id)
+        field("product_id", deployment.productID)
+        field("product_name", view.productName)
+        field("version_id", deployment.versionID)
+        field("version", view.version)
+        field("environment_id", deployment.environmentID)
+        field("environment_name", view.environmentName)
+        field("status", deployment.status.rawValue)
+        field("deployed_at", deployment.deployedAt)
+        field("started_at", deployment.startedAt)
+        field("completed_at", deployment.completedAt)
+        field("deployed_by", deployment.deployedBy)
+        field("deployed_by_email", deployment.deployedByEmail)
+        field("deployed_by_name", deployment.deployedByName)
+        field("scm_sha", deployment.scmSha)
+        field("scm_repository", deployment.scmRepository)
+        field("scm_branch", deployment.scmBranch)
+        field("deploy_url", deployment.deployURL)
+        field("build_number", deployment.buildNumber)
+        field("source_system", deployment.sourceSystem)
+        field("invoke_id", deployment.invokeID)
+        field("extra_metadata", deployment.extraMetadata)
+        field("created_at", deployment.createdAt)
+        // The deployment's last event: for the answer to an event, that event.
+        field("event_id", deployment.lastEventID)
+        field("recorded_at", deployment.lastRecordedAt)
+        endObject()
+    }
+
+    mutating func build(_ view: BuildView) {
+        let build = view.build
+        beginObject()
+        field("id", build.id)
+        field("product_id", build.productID)
+        field("product_name", view.productName)
+        field("version_id", build.versionID)
+        field("version", view.version)
+        field("status", build.status.rawValue)
+        field("build_number", build.buildNumber)
+        field("build_url", build.buildURL)
+        field("scm_sha", build.scmSha)
+        field("scm_branch", build.scmBranch)
+        field("scm_repository", build.scmRepository)
+        field("built_by", build.builtBy)
+        field("built_by_email", build.builtByEmail)
+        field("built_by_name", build.builtByName)
+        field("source_system", build.sourceSystem)
+        field("invoke_id", build.invokeID)
+        field("started_at", build.startedAt)
+        field("completed_at", build.completedAt)
+        field("error_message", build.errorMessage)
+        field("error_code", build.errorCode)
+        field("extra_metadata", build.extraMetadata)
+        field("created_at", build.createdAt)
+        field("event_id", build.lastEventID)
+        field("recorded_at", build.lastRecordedAt)
+        endObject()
+    }
+
+    mutating func version(_ view: VersionView) {
+        let version = view.version
+        beginObject()
+        field("id", version.id)
+        field("product_id", version.productID)
+        field("product_name", view.productName)
+        field("version", version.name)
+        field("scm_sha", version.scmSha)
+        field("scm_repository", version.scmRepository)
+        field("scm_branch", version.scmBranch)
+        field("created_at", version.createdAt)
+        key("builds")
+        beginArray()
+        for build in view.builds { self.build(BuildView(build: build, productName: view.productName, version: version.name)) }
+        endArray()
+        key("deployed_to")
+        beginArray()
+        for place in view.deployedTo {
+            beginObject()
+            field("id", place.environment.id)
+            field("name", place.environment.name)
+            field("type", place.environment.type.rawValue)
+            field("deployment_id", place.deploymentID)
+            field("deployed_at", place.deployedAt)
+            endObject()
+        }
+        endArray()
+        endObject()
+    }
+
+    mutating func stateMatrix(_ matrix: StateMatrix) {
+        beginObject()
+        key("environments")
+        beginArray()
+        for environment in matrix.environments {
+            beginObject()
+            field("id", environment.id)
+            field("name", environment.name)
+            field("type", environment.type.rawValue)
+            endObject()
+        }
+        endArray()
+        key("products")
+        beginArray()
+        for row in matrix.products {
+            beginObject()
+            field("id", row.product.id)
+            field("name", row.product.name)
+            key("drift")
+            bool(row.drift)
+            key("environments")
+            beginObject()
+            for (environment, cell) in row.cells {
+                key(environment.name)
+                beginObject()
+                let current = cell.current
+                field("version", current?.version)
+                field("version_id", current?.deployment.versionID)
+                field("deployment_id", current?.deployment.id)
+                field("deployed_at", current?.deployment.deployedAt)
+                field("deployed_by", current?.deployment.deployedBy)
+                field("status", current?.deployment.status.rawValue)
+                key("latest")
+                beginObject()
+                field("deployment_id", cell.latest.deployment.id)
+                field("version", cell.latest.version)
+                field("status", cell.latest.deployment.status.rawValue)
+                field("deployed_at", cell.latest.deployment.deployedAt)
+                endObject()
+                endObject()
+            }
+            endObject()
+            endObject()
+        }
+        endArray()
+        endObject()
+    }
+
+    mutating func event(_ event: LoggedEvent) {
+        beginObject()
+        field("id", event.id)
+        field("event_type", event.eventType)
+        field("status", event.status.rawValue)
+        field("recorded_at", event.recordedAt)
+        switch event {
+        case .deployment(let accepted):
+            let input = accepted.input
+            field("product_id", accepted.productID)
+            field("product_name", input.productName)
+            field("version_id", accepted.versionID)
+            field("version", input.version)
+            field("environment_id", accepted.environmentID)
+            field("environment_name", input.environmentName)
+            field("deployment_id", accepted.deploymentID)
+            field("build_id", nil as EntityID?)
+            key("data")
+            beginObject()
+            field("deployed_by", input.deployedBy)
+            field("deployed_by_email", input.deployedByEmail)
+            field("deployed_by_name", input.deployedByName)
+            field("scm_sha", input.scmSha)
+            field("scm_repository", input.scmRepository)
+            field("scm_branch", input.scmBranch)
+            field("deploy_url", input.deployURL)
+            field("build_number", input.buildNumber)
+            field("source_system", input.sourceSystem)
+            field("invoke_id", input.invokeID)
+            field("started_at", input.startedAt)
+            field("completed_at", input.completedAt)
+            field("extra_metadata", input.extraMetadata ?? .empty)
+            endObject()
+        case .build(let accepted):
+            let input = accepted.input
+            field("product_id", accepted.productID)
+            field("product_name", input.productName)
+            field("version_id", accepted.versionID)
+            field("version", input.version)
+            field("environment_id", nil as EntityID?)
+            field("environment_name", nil as String?)
+            field("deployment_id", nil as EntityID?)
+            field("build_id", accepted.buildID)
+            key("data")
+            beginObject()
+            field("built_by", input.builtBy)
+            field("built_by_email", input.builtByEmail)
+            field("built_by_name", input.builtByName)
+            field("scm_sha", input.scmSha)
+            field("scm_repository", input.scmRepository)
+            field("scm_branch", input.scmBranch)
+            field("build_url", input.buildURL)
+            field("build_number", input.buildNumber)
+            field("source_system", input.sourceSystem)
+            field("invoke_id", input.invokeID)
+            field("started_at", input.startedAt)
+            field("completed_at", input.completedAt)
+            field("error_message", input.errorMessage)
+            field("error_code", input.errorCode)
+            field("extra_metadata", input.extraMetadata ?? .empty)
+            endObject()
+        }
+        endObject()
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The `versioner` command: the server and the tools to operate it.
+@main
+struct Versioner: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "versioner",
+        abstract: "A self-hosted deployment-tracking server.",
+        discussion: """
+            CI/CD pipelines report builds and deployments; people and tools ask what is deployed \
+            where, what changed, and whether a commit has reached production.
+            """,
+        subcommands: [Serve.self]
+    )
+}
