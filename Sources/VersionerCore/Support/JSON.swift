@@ -455,3 +455,37 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONValue {
+    /// The text, when this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The elements, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// The members, when this is an object.
+    public var objectMembers: [JSONMember]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// The number as an integer, when this is an integral number.
+    public var intValue: Int? {
+        if case .number(let text) = self { return Int(text) }
+        return nil
+    }
+
+    /// The value is JSON `null`.
+    public var isNull: Bool { self == .null }
+
+    /// Parses a JSON text given as a string.
+    public init(parsing text: String) throws(JSONParseError) {
+        self = try JSONParser.parse(Array(text.utf8))
+    }
+}

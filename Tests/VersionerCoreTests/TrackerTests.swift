@@ -1,0 +1,318 @@
+import Testing
+import VersionerCore
+
+/// A tracker on an in-memory journal, with helpers that send events the way clients do.
+struct TrackerFixture {
+    let journal = InMemoryJournal()
+    let tracker: Tracker
+
+    init(shards: Int = 4) {
+        tracker = Tracker(shardCount: shards, journal: journal)
+    }
+
+    /// A deployment of api 1.0.0 to production.
+    @discardableResult
+    func deploy(_ status: Status, invokeID: String? = nil, sha: String? = nil,
+                completedAt: Timestamp? = nil) async throws -> Recorded<DeploymentView> {
+        try await deploy("api", "1.0.0", to: "production", status, invokeID: invokeID, sha: sha, completedAt: completedAt)
+    }
+
+    @discardableResult
+    func deploy(_ product: String, _ version: String, to environment: String = "production",
+                _ status: Status, invokeID: String? = nil, sha: String? = nil, startedAt: Timestamp? = nil,
+                completedAt: Timestamp? = nil, deployedBy: String? = nil) async throws -> Recorded<DeploymentView> {
+        try await tracker.record(DeploymentEventInput(
+            productName: product, version: version, environmentName: environment, status: status,
+            deployedBy: deployedBy, scmSha: sha, invokeID: invokeID, startedAt: startedAt, completedAt: completedAt))
+    }
+
+    @discardableResult
+    func build(_ product: String = "api", _ version: String = "1.0.0", _ status: Status = .completed,
+               invokeID: String? = nil, sha: String? = nil) async throws -> Recorded<BuildView> {
+        try await tracker.record(BuildEventInput(productName: product, version: version, status: status, scmSha: sha, invokeID: invokeID))
+    }
+
+    func allDeployments(_ query: DeploymentQuery = DeploymentQuery()) async -> [DeploymentView] {
+        await tracker.deployments(query, PageRequest(limit: 1000)).items
+    }
+}
+
+@Suite("Lifecycle correlation")
+struct CorrelationTests {
+    @Test("started then completed update one deployment")
+    func startedThenCompleted() async throws {
+        let fixture = TrackerFixture()
+        let started = try await fixture.deploy(.started)
+        let completed = try await fixture.deploy(.completed)
+        #expect(started.subject.deployment.id == completed.subject.deployment.id)
+        #expect(completed.subject.deployment.status == .completed)
+        #expect(started.eventID != completed.eventID)
+        #expect(await fixture.allDeployments().count == 1)
+    }
+
+    @Test("A terminal deployment is never reopened: the next event starts a new one")
+    func terminalNotReopened() async throws {
+        let fixture = TrackerFixture()
+        let first = try await fixture.deploy(.completed)
+        let second = try await fixture.deploy(.started)
+        let third = try await fixture.deploy(.failed)
+        #expect(first.subject.deployment.id != second.subject.deployment.id)
+        #expect(second.subject.deployment.id == third.subject.deployment.id)
+        let all = await fixture.allDeployments()
+        #expect(all.map(\.deployment.status) == [.failed, .completed])  // newest first
+    }
+
+    @Test("invoke_id picks the deployment; else the newest one without an invoke_id")
+    func invokeID() async throws {
+        let fixture = TrackerFixture()
+        let a = try await fixture.deploy(.started, invokeID: "run-a")
+        let b = try await fixture.deploy(.started, invokeID: "run-b")
+        let anonymous = try await fixture.deploy(.pending)  // updates the newest open one: b
+        #expect(anonymous.subject.deployment.id == b.subject.deployment.id)
+        let finishA = try await fixture.deploy(.completed, invokeID: "run-a")
+        #expect(finishA.subject.deployment.id == a.subject.deployment.id)
+        // run-c has no deployment of its own and every open one has an invoke_id: a new deployment.
+        let c = try await fixture.deploy(.started, invokeID: "run-c")
+        #expect(![a, b].map(\.subject.deployment.id).contains(c.subject.deployment.id))
+        #expect(await fixture.allDeployments().count == 3)
+    }
+
+    @Test("An event with an invoke_id adopts the newest open deployment that has none")
+    func adoptsAnonymous() async throws {
+        let fixture = TrackerFixture()
+        let anonymous = try await fixture.deploy(.started)
+        let adopted = try await fixture.deploy(.completed, invokeID: "run-1")
+        #expect(adopted.subject.deployment.id == anonymous.subject.deployment.id)
+        #expect(adopted.subject.deployment.invokeID == "run-1")
+    }
+
+    @Test("Correlation is per environment and version")
+    func perEnvironmentAndVersion() async throws {
+        let fixture = TrackerFixture()
+        let staging = try await fixture.deploy("api", "1.0.0", to: "staging", .started)
+        let production = try await fixture.deploy("api", "1.0.0", to: "production", .started)
+        let otherVersion = try await fixture.deploy("api", "2.0.0", to: "staging", .started)
+        #expect(Set([staging, production, otherVersion].map(\.subject.deployment.id)).count == 3)
+    }
+
+    @Test("Completion is stamped by the server only when the finishing event has no completed_at")
+    func completionStamp() async throws {
+        let fixture = TrackerFixture()
+        let given = Timestamp(rfc3339: "2025-10-23T10:10:00+02:00")!
+        let started = try await fixture.deploy(.started, completedAt: given)  // the CLI stamps every event
+        #expect(started.subject.deployment.completedAt == given)
+        #expect(started.subject.deployment.status == .started)
+        let finished = try await fixture.deploy(.completed)
+        #expect(finished.subject.deployment.completedAt == finished.recordedAt)
+        let backfilled = try await fixture.deploy("api", "2.0.0", .completed, startedAt: given, completedAt: given)
+        #expect(backfilled.subject.deployment.completedAt == given)
+        #expect(backfilled.subject.deployment.deployedAt == given)
+    }
+}
+
+@Suite("Versions and SHAs")
+struct VersionTests {
+    @Test("A build with a different SHA for an existing version is refused and changes nothing")
+    func shaImmutable() async throws {
+        let fixture = TrackerFixture()
+        try await fixture.build(sha: "aaaa")
+        let before = fixture.journal.changes.count
+        await #expect(throws: TrackerError.shaConflict(version: "1.0.0")) {
+            try await fixture.build(sha: "bbbb")
+        }
+        #expect(fixture.journal.changes.count == before)
+        #expect(await fixture.tracker.builds(BuildQuery(), PageRequest()).items.count == 1)
+        // Same SHA (any case) and no SHA are fine.
+        try await fixture.build(sha: "AAAA")
+        try await fixture.build(sha: nil)
+    }
+
+    @Test("A deployment event sets the version's SHA only when it has none, and never refuses")
+    func deploymentSha() async throws {
+        let fixture = TrackerFixture()
+        try await fixture.deploy(.completed, sha: "aaaa")
+        try await fixture.deploy(.completed, sha: "bbbb")
+        let versions = await fixture.tracker.versions(VersionQuery(product: "api"), PageRequest()).items
+        #expect(versions.map(\.version.scmSha) == ["aaaa"])
+        #expect(await fixture.tracker.versions(VersionQuery(scmSha: "AAAA"), PageRequest()).items.count == 1)
+        #expect(await fixture.tracker.versions(VersionQuery(scmSha: "bbbb"), PageRequest()).items.isEmpty)
+    }
+
+    @Test("A version lists its builds and the environments where it is current")
+    func versionView() async throws {
+        let fixture = TrackerFixture()
+        let build = try await fixture.build("api", "1.0.0")
+        try await fixture.deploy("api", "1.0.0", to: "staging", .completed)
+        try await fixture.deploy("api", "1.0.0", to: "production", .completed)
+        try await fixture.deploy("api", "2.0.0", to: "staging", .completed)
+        let view = try await fixture.tracker.version(id: build.subject.build.versionID)
+        #expect(view.builds.map(\.id) == [build.subject.build.id])
+        #expect(view.deployedTo.map(\.environment.name) == ["production"])
+    }
+}
+
+@Suite("State matrix")
+struct StateMatrixTests {
+    @Test("Current is the last completed deployment; latest shows an attempt in flight; drift compares environments")
+    func matrix() async throws {
+        let fixture = TrackerFixture()
+        try await fixture.deploy("api", "1.0.0", to: "staging", .completed)
+        try await fixture.deploy("api", "1.0.0", to: "production", .completed)
+        try await fixture.deploy("api", "1.1.0", to: "staging", .completed)
+        try await fixture.deploy("api", "1.2.0", to: "staging", .failed)
+        try await fixture.deploy("web", "7", to: "dev", .started)
+
+        let matrix = await fixture.tracker.stateMatrix(StateQuery())
+        #expect(matrix.environments.map(\.name) == ["dev", "staging", "production"])
+        #expect(matrix.products.map(\.product.name) == ["api", "web"])
+        let api = matrix.products[0]
+        #expect(api.drift)
+        let staging = try #require(api.cells.first { $0.environment.name == "staging" }?.cell)
+        #expect(staging.current?.version == "1.1.0")
+        #expect(staging.latest.version == "1.2.0")
+        #expect(staging.latest.deployment.status == .failed)
+        let web = matrix.products[1]
+        #expect(!web.drift)
+        #expect(web.cells.first?.cell.current == nil)
+
+        let productionOnly = await fixture.tracker.stateMatrix(StateQuery(type: .production))
+        #expect(productionOnly.environments.map(\.name) == ["production"])
+        #expect(productionOnly.products.map(\.product.name) == ["api"])
+        #expect(productionOnly.products.first?.drift == false)
+    }
+}
+
+@Suite("Replay and concurrency")
+struct ReplayTests {
+    @Test("Replaying the journal rebuilds the same state, ids and times included")
+    func replay() async throws {
+        let fixture = TrackerFixture()
+        try await fixture.build("api", "1.0.0", .started, invokeID: "b1", sha: "abc")
+        try await fixture.build("api", "1.0.0", .completed, invokeID: "b1")
+        try await fixture.deploy("api", "1.0.0", to: "staging", .started, invokeID: "d1")
+        try await fixture.deploy("api", "1.0.0", to: "staging", .completed, invokeID: "d1")
+        try await fixture.deploy("web", "9", to: "prod", .failed)
+        let renamed = try await fixture.tracker.createProduct(NewProduct(name: "svc", description: "d"))
+        _ = try await fixture.tracker.updateProduct(id: renamed.id, ProductPatch(name: "svc2"))
+        let environment = try #require(fixture.tracker.environments(type: .production, PageRequest()).items.first)
+        try await fixture.tracker.deleteEnvironment(id: environment.id)
+
+        var replayed = TrackerState()
+        for change in fixture.journal.changes { replayed.apply(change) }
+        let rebuilt = Tracker(shardCount: 3, journal: InMemoryJournal(), state: replayed)
+
+        #expect(await rebuilt.deployments(DeploymentQuery(), PageRequest()).items == fixture.allDeployments())
+        #expect(await rebuilt.builds(BuildQuery(), PageRequest()).items == fixture.tracker.builds(BuildQuery(), PageRequest()).items)
+        #expect(await rebuilt.events(EventQuery(), PageRequest()).items == fixture.tracker.events(EventQuery(), PageRequest()).items)
+        #expect(await rebuilt.products(PageRequest()).items == fixture.tracker.products(PageRequest()).items)
+        #expect(rebuilt.environments(type: nil, PageRequest()).items == fixture.tracker.environments(type: nil, PageRequest()).items)
+        #expect(await rebuilt.stateMatrix(StateQuery()) == fixture.tracker.stateMatrix(StateQuery()))
+    }
+
+    @Test("Hundreds of concurrent events over many products are each recorded exactly once")
+    func concurrentEvents() async throws {
+        let fixture = TrackerFixture(shards: 8)
+        let products = 40
+        let perProduct = 12
+        let eventIDs = try await withThrowingTaskGroup(of: EntityID.self) { group in
+            for p in 0..<products {
+                for v in 0..<perProduct {
+                    group.addTask {
+                        try await fixture.deploy("product-\(p)", "v\(v)", to: v % 2 == 0 ? "staging" : "production", .completed).eventID
+                    }
+                }
+            }
+            var ids: [EntityID] = []
+            for try await id in group { ids.append(id) }
+            return ids
+        }
+        #expect(Set(eventIDs).count == products * perProduct)
+        let deployments = await fixture.allDeployments()
+        #expect(deployments.count == products * perProduct)
+        #expect(Set(deployments.map(\.deployment.id)).count == products * perProduct)
+        #expect(await fixture.tracker.products(PageRequest(limit: 1000)).items.count == products)
+        #expect(fixture.tracker.environments(type: nil, PageRequest()).items.count == 2)
+        #expect(fixture.journal.changes.count == products * perProduct + 2)
+    }
+}
+
+@Suite("Catalog")
+struct CatalogTests {
+    @Test("Product names are unique across shards, also through renames")
+    func uniqueNames() async throws {
+        let fixture = TrackerFixture(shards: 4)
+        let a = try await fixture.tracker.createProduct(NewProduct(name: "a"))
+        _ = try await fixture.tracker.createProduct(NewProduct(name: "b"))
+        await #expect(throws: TrackerError.conflict("Product a already exists")) {
+            try await fixture.tracker.createProduct(NewProduct(name: "a"))
+        }
+        await #expect(throws: TrackerError.conflict("Product b already exists")) {
+            try await fixture.tracker.updateProduct(id: a.id, ProductPatch(name: "b"))
+        }
+        let renamed = try await fixture.tracker.updateProduct(id: a.id, ProductPatch(name: "renamed-a"))
+        // Events find a renamed product by its new name, wherever its shard is.
+        let event = try await fixture.deploy("renamed-a", "1", .completed)
+        #expect(event.subject.deployment.productID == renamed.id)
+        // The old name is free again: it makes a new product.
+        let fresh = try await fixture.deploy("a", "1", .completed)
+        #expect(fresh.subject.deployment.productID != a.id)
+    }
+
+    @Test("Deleting a product removes its versions, deployments and events")
+    func deleteProduct() async throws {
+        let fixture = TrackerFixture()
+        let event = try await fixture.deploy("gone", "1", .completed)
+        try await fixture.deploy("kept", "1", .completed)
+        try await fixture.tracker.deleteProduct(id: event.subject.deployment.productID)
+        #expect(await fixture.allDeployments().map(\.productName) == ["kept"])
+        #expect(await fixture.tracker.events(EventQuery(product: "gone"), PageRequest()).items.isEmpty)
+        await #expect(throws: TrackerError.notFound("Deployment not found")) {
+            try await fixture.tracker.deployment(id: event.subject.deployment.id)
+        }
+    }
+
+    @Test("Deleting an environment removes its deployments but keeps the audit log")
+    func deleteEnvironment() async throws {
+        let fixture = TrackerFixture()
+        let event = try await fixture.deploy("api", "1", to: "qa", .completed)
+        try await fixture.deploy("api", "1", to: "prod", .completed)
+        try await fixture.tracker.deleteEnvironment(id: event.subject.deployment.environmentID)
+        #expect(await fixture.allDeployments().map(\.environmentName) == ["prod"])
+        #expect(await fixture.tracker.events(EventQuery(), PageRequest()).items.count == 2)
+        #expect(await fixture.tracker.stateMatrix(StateQuery()).environments.map(\.name) == ["prod"])
+    }
+
+    @Test("Renaming an environment classifies it again unless the type is given")
+    func renameEnvironment() async throws {
+        let fixture = TrackerFixture()
+        let event = try await fixture.deploy("api", "1", to: "qa", .completed)
+        let id = event.subject.deployment.environmentID
+        let renamed = try await fixture.tracker.updateEnvironment(id: id, EnvironmentPatch(name: "prod-eu"))
+        #expect(renamed.type == .production)
+        let typed = try await fixture.tracker.updateEnvironment(id: id, EnvironmentPatch(name: "eu", type: .staging))
+        #expect(typed.type == .staging)
+        #expect(try await fixture.tracker.deployment(id: event.subject.deployment.id).environmentName == "eu")
+    }
+}
+
+@Suite("Pagination")
+struct PaginationTests {
+    @Test("Walking the pages returns every item exactly once, newest first", arguments: [1, 3, 7, 50])
+    func walk(limit: Int) async throws {
+        let fixture = TrackerFixture()
+        for i in 0..<23 {
+            try await fixture.deploy("p\(i % 5)", "v\(i)", to: i % 2 == 0 ? "a" : "b", .completed)
+        }
+        var seen: [EntityID] = []
+        var cursor: EntityID?
+        repeat {
+            let page = await fixture.tracker.deployments(DeploymentQuery(), PageRequest(limit: limit, cursor: cursor))
+            #expect(page.items.count <= limit)
+            seen += page.items.map(\.deployment.id)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen.count == 23)
+        #expect(seen == seen.sorted(by: >))
+        #expect(Set(seen).count == 23)
+    }
+}
