@@ -17,6 +17,12 @@ public enum JSONValue: Hashable, Sendable {
         return members.last(where: { $0.key == key })?.value
     }
 
+    /// The element at `index`, when this is an array long enough.
+    public subscript(index: Int) -> JSONValue? {
+        guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
+        return elements[index]
+    }
+
     /// The compact serialisation.
     public var serialized: String {
         var writer = JSONWriter()
