@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "versioner", targets: ["versioner"]),
         .library(name: "VersionerCore", targets: ["VersionerCore"]),
+        .library(name: "VersionerStore", targets: ["VersionerStore"]),
         .library(name: "VersionerHTTP", targets: ["VersionerHTTP"]),
     ],
     dependencies: [
@@ -19,11 +20,24 @@ let package = Package(
     targets: [
         // The domain: model, validation, pure state, shard actors and queries. No HTTP, no files.
         .target(name: "VersionerCore"),
+        // The system's zlib (Debian: zlib1g-dev), with wrappers for the macros Swift cannot call.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Durability: journal and snapshot files, recovery, and the services that run them. No HTTP.
+        .target(
+            name: "VersionerStore",
+            dependencies: [
+                "VersionerCore",
+                "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP front end: routes, wire DTOs, error mapping and the composition root.
         .target(
             name: "VersionerHTTP",
             dependencies: [
                 "VersionerCore",
+                "VersionerStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -34,6 +48,7 @@ let package = Package(
             name: "versioner",
             dependencies: [
                 "VersionerCore",
+                "VersionerStore",
                 "VersionerHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -26,49 +26,51 @@ public struct ServerConfiguration: Sendable {
 /// The composition root: the responder with every route, on a Hummingbird application.
 public func buildApplication(
     configuration: ServerConfiguration,
-    tracker: Tracker,
-    readiness: Readiness,
+    state: ServerState,
     services: [any Service] = [],
     logger: Logger = Logger(label: "versioner")
 ) -> some ApplicationProtocol {
-    let responder = buildResponder(configuration: configuration, tracker: tracker, readiness: readiness, logger: logger)
+    let responder = buildResponder(configuration: configuration, state: state, logger: logger)
     return Application(
         responder: responder,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "versioner"),
         services: services,
+        onServerRunning: { channel in
+            logger.info("listening", metadata: [
+                "http.host": "\(configuration.host)", "http.port": "\(channel.localAddress?.port ?? configuration.port)",
+            ])
+        },
         logger: logger
     )
 }
 
 /// The responder alone, for tests that walk its routes.
-public func buildResponder(configuration: ServerConfiguration, tracker: Tracker, readiness: Readiness,
+public func buildResponder(configuration: ServerConfiguration, state: ServerState,
                            logger: Logger = Logger(label: "versioner")) -> VersionerResponder {
     VersionerResponder(
-        routes: probeRoutes(readiness: readiness) + APIRoutes(tracker: tracker).all,
+        routes: probeRoutes + APIRoutes().all,
         basePath: configuration.basePath,
-        readiness: readiness,
+        state: state,
         maximumBodySize: configuration.maximumBodySize,
         logger: logger
     )
 }
 
 /// `GET /health` (the process answers) and `GET /ready` (recovery has finished).
-private func probeRoutes(readiness: Readiness) -> [Route] {
-    [
-        Route(.get, "/health") { _ throws(APIError) in
-            Reply.json { writer in
-                writer.beginObject()
-                writer.field("status", "ok")
-                writer.endObject()
-            }
-        },
-        Route(.get, "/ready") { _ throws(APIError) in
-            guard readiness.isReady else { throw APIError.unavailable }
-            return Reply.json { writer in
-                writer.beginObject()
-                writer.field("status", "ready")
-                writer.endObject()
-            }
-        },
-    ]
-}
+private let probeRoutes: [Route] = [
+    Route(.get, "/health", handler: .probe { _ in
+        Reply.json { writer in
+            writer.beginObject()
+            writer.field("status", "ok")
+            writer.endObject()
+        }
+    }),
+    Route(.get, "/ready", handler: .probe { state in
+        guard state.isReady else { return APIError.unavailable.response }
+        return Reply.json { writer in
+            writer.beginObject()
+            writer.field("status", "ready")
+            writer.endObject()
+        }
+    }),
+]

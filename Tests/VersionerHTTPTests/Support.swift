@@ -102,7 +102,7 @@ func withAPI(basePath: String = "", maximumBodySize: Int = ServerConfiguration.d
     let tracker = Tracker(shardCount: 4, journal: InMemoryJournal())
     let app = buildApplication(
         configuration: ServerConfiguration(port: 0, basePath: basePath, maximumBodySize: maximumBodySize),
-        tracker: tracker, readiness: Readiness(ready: ready))
+        state: ServerState(ready ? Backend(tracker: tracker) : nil))
     try await app.test(.router) { client in
         try await body(API(client: client, tracker: tracker))
     }

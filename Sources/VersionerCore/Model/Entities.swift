@@ -52,6 +52,17 @@ public struct Version: Hashable, Sendable {
     public var scmRepository: String?
     public var scmBranch: String?
     public var createdAt: Timestamp
+
+    public init(id: EntityID, productID: EntityID, name: String, scmSha: String?, scmRepository: String?,
+                scmBranch: String?, createdAt: Timestamp) {
+        self.id = id
+        self.productID = productID
+        self.name = name
+        self.scmSha = scmSha
+        self.scmRepository = scmRepository
+        self.scmBranch = scmBranch
+        self.createdAt = createdAt
+    }
 }
 
 /// One build of a version, updated by the build events that correlate to it.
@@ -80,6 +91,35 @@ public struct Build: Hashable, Sendable {
     /// The last event applied to this build.
     public var lastEventID: EntityID
     public var lastRecordedAt: Timestamp
+
+    public init(id: EntityID, productID: EntityID, versionID: EntityID, status: Status, buildNumber: String?,
+                buildURL: String?, scmSha: String?, scmBranch: String?, scmRepository: String?, builtBy: String?,
+                builtByEmail: String?, builtByName: String?, sourceSystem: String?, invokeID: String?,
+                startedAt: Timestamp?, completedAt: Timestamp?, errorMessage: String?, errorCode: String?,
+                extraMetadata: RawJSONObject, createdAt: Timestamp, lastEventID: EntityID, lastRecordedAt: Timestamp) {
+        self.id = id
+        self.productID = productID
+        self.versionID = versionID
+        self.status = status
+        self.buildNumber = buildNumber
+        self.buildURL = buildURL
+        self.scmSha = scmSha
+        self.scmBranch = scmBranch
+        self.scmRepository = scmRepository
+        self.builtBy = builtBy
+        self.builtByEmail = builtByEmail
+        self.builtByName = builtByName
+        self.sourceSystem = sourceSystem
+        self.invokeID = invokeID
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.errorMessage = errorMessage
+        self.errorCode = errorCode
+        self.extraMetadata = extraMetadata
+        self.createdAt = createdAt
+        self.lastEventID = lastEventID
+        self.lastRecordedAt = lastRecordedAt
+    }
 }
 
 /// One deployment of a version to an environment, updated by the events that correlate to it.
@@ -110,4 +150,32 @@ public struct Deployment: Hashable, Sendable {
 
     /// The time of the deployment: its `startedAt` if the client gave one, else when it was first recorded.
     public var deployedAt: Timestamp { startedAt ?? createdAt }
+
+    public init(id: EntityID, productID: EntityID, versionID: EntityID, environmentID: EntityID, status: Status,
+                startedAt: Timestamp?, completedAt: Timestamp?, deployedBy: String?, deployedByEmail: String?,
+                deployedByName: String?, scmSha: String?, scmRepository: String?, scmBranch: String?,
+                deployURL: String?, buildNumber: String?, sourceSystem: String?, invokeID: String?,
+                extraMetadata: RawJSONObject, createdAt: Timestamp, lastEventID: EntityID, lastRecordedAt: Timestamp) {
+        self.id = id
+        self.productID = productID
+        self.versionID = versionID
+        self.environmentID = environmentID
+        self.status = status
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.deployedBy = deployedBy
+        self.deployedByEmail = deployedByEmail
+        self.deployedByName = deployedByName
+        self.scmSha = scmSha
+        self.scmRepository = scmRepository
+        self.scmBranch = scmBranch
+        self.deployURL = deployURL
+        self.buildNumber = buildNumber
+        self.sourceSystem = sourceSystem
+        self.invokeID = invokeID
+        self.extraMetadata = extraMetadata
+        self.createdAt = createdAt
+        self.lastEventID = lastEventID
+        self.lastRecordedAt = lastRecordedAt
+    }
 }

@@ -56,3 +56,37 @@ extension ProductState {
         self.init(product: Product(id: id, name: name, createdAt: time))
     }
 }
+
+extension TrackerState {
+    /// The greatest id anywhere in the state (zero when empty).
+    public var newestID: EntityID {
+        var newest = EntityID(high: 0, low: 0)
+        for environment in catalog.environments.values { newest = max(newest, environment.id) }
+        for state in products.values {
+            newest = max(newest, state.product.id)
+            if let last = state.events.last { newest = max(newest, last.id) }
+            if let last = state.versions.last { newest = max(newest, last.id) }
+            if let last = state.builds.last { newest = max(newest, last.id) }
+            if let last = state.deployments.last { newest = max(newest, last.id) }
+        }
+        return newest
+    }
+}
+
+/// A copy of the tracker's state taken for a snapshot: each part with the sequence it reflects.
+public struct StateCapture: Sendable {
+    public var catalog: CatalogState
+    public var catalogSequence: UInt64
+    public var shards: [(sequence: UInt64, products: [EntityID: ProductState])]
+
+    public init(catalog: CatalogState, catalogSequence: UInt64, shards: [(sequence: UInt64, products: [EntityID: ProductState])]) {
+        self.catalog = catalog
+        self.catalogSequence = catalogSequence
+        self.shards = shards
+    }
+
+    /// Every change up to this sequence is in the capture; later ones may be in parts of it.
+    public var sequence: UInt64 {
+        shards.map(\.sequence).reduce(catalogSequence, min)
+    }
+}

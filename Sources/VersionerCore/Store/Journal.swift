@@ -10,6 +10,8 @@ public protocol Journal: Sendable {
     func append(_ change: StateChange) throws(JournalError) -> UInt64
     /// Returns once the change with this sequence number is durable.
     func waitDurable(_ sequence: UInt64) async throws(JournalError)
+    /// The sequence number of the last change handed over (0 before the first).
+    var lastSequence: UInt64 { get }
 }
 
 /// The journal can no longer accept or persist changes.
@@ -36,6 +38,8 @@ public final class InMemoryJournal: Journal {
     }
 
     public func waitDurable(_ sequence: UInt64) async throws(JournalError) {}
+
+    public var lastSequence: UInt64 { stored.withLock { UInt64($0.count) } }
 
     /// Every change appended so far, in order.
     public var changes: [StateChange] { stored.withLock { $0 } }

@@ -154,12 +154,21 @@ actor Shard {
         }
     }
 
+    /// Journals a change that this turn then applies.
     private func append(_ change: StateChange) throws(TrackerError) -> UInt64 {
         do {
             return try services.journal.append(change)
         } catch {
             throw .journal(error)
         }
+    }
+
+    /// A copy of this shard's products (cheap: copy-on-write) and the sequence they reflect.
+    ///
+    /// Only this shard journals changes to its products, and it applies each in the same turn,
+    /// so inside a turn every change journaled so far that concerns them is applied.
+    func capture() -> (sequence: UInt64, products: [EntityID: ProductState]) {
+        (services.journal.lastSequence, products)
     }
 
     // MARK: Products

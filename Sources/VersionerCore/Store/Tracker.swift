@@ -20,9 +20,27 @@ public final class Tracker: Sendable {
             byShard[shard][id] = product
             catalog.place(product.product, onShard: shard)
         }
-        let services = ShardServices(catalog: Catalog(catalog), journal: journal, ids: ids ?? IDGenerator(clock: clock), clock: clock)
+        // Ids issued from now on sort after every id already held, even if the clock went back.
+        let generator = ids ?? IDGenerator(clock: clock, after: state.newestID)
+        let services = ShardServices(catalog: Catalog(catalog), journal: journal, ids: generator, clock: clock)
         self.services = services
-        shards = byShard.enumerated().map { Shard(index: $0.offset, services: services, products: $0.element) }
+        shards = byShard.enumerated().map {
+            Shard(index: $0.offset, services: services, products: $0.element)
+        }
+    }
+
+    /// A consistent copy of the whole state for a snapshot, taken without stopping writes: each
+    /// part (the catalog, each shard) is copied in one step with the sequence it reflects.
+    /// Catalog changes are journaled under the catalog's lock, so under it every one journaled so
+    /// far is applied.
+    public func capture() async -> StateCapture {
+        let journal = services.journal
+        let (catalog, catalogSequence) = services.catalog.withLock { ($0, journal.lastSequence) }
+        var parts: [(sequence: UInt64, products: [EntityID: ProductState])] = []
+        for shard in shards {
+            parts.append(await shard.capture())
+        }
+        return StateCapture(catalog: catalog, catalogSequence: catalogSequence, shards: parts)
     }
 
     /// The shard a new product of this name goes to: a stable hash (FNV-1a) of the name, so the

@@ -95,8 +95,15 @@ public final class IDGenerator: Sendable {
     private let state = Mutex(State())
     private let clock: any WallClock
 
-    public init(clock: any WallClock = SystemWallClock()) {
+    /// - Parameter after: every id issued will be greater than this one.
+    public init(clock: any WallClock = SystemWallClock(), after: EntityID? = nil) {
         self.clock = clock
+        if let after {
+            state.withLock { state in
+                state.milliseconds = after.high >> 16
+                state.counter = (after.high & 0xFFF, after.low & 0x3FFF_FFFF_FFFF_FFFF)
+            }
+        }
     }
 
     /// The next id; greater than every id this generator issued before.

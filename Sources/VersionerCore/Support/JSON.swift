@@ -53,6 +53,12 @@ public struct RawJSONObject: Hashable, Sendable {
         self.text = JSONValue.object(members).serialized
     }
 
+    /// Wraps text this type serialised before (read back from a checksummed file), without
+    /// parsing it again.
+    public init(serializedText: String) {
+        self.text = serializedText
+    }
+
     /// The members, parsed again from the text.
     public var members: [JSONMember] {
         guard case .object(let members)? = try? JSONParser.parse(Array(text.utf8)) else { return [] }

@@ -174,3 +174,11 @@ public struct SystemWallClock: WallClock {
     public init() {}
     public func now() -> Timestamp { Timestamp.now() }
 }
+
+extension Duration {
+    /// The duration in milliseconds, for logs and reports.
+    public var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import VersionerCore
+import VersionerStore
 
 extension HTTPField.Name {
     static let link = HTTPField.Name("Link")!
@@ -8,25 +9,22 @@ extension HTTPField.Name {
 
 /// Every endpoint of spec §3–4, each a thin translation: decode, call the tracker, encode.
 struct APIRoutes {
-    let tracker: Tracker
-
     var all: [Route] {
-        eventRoutes + productRoutes + environmentRoutes + queryRoutes
+        eventRoutes + productRoutes + environmentRoutes + queryRoutes + adminRoutes
     }
 
     // MARK: Events (§3)
 
     private var eventRoutes: [Route] {
-        let tracker = self.tracker
         let recordBuild: @Sendable (RequestInput) async throws(APIError) -> Response = { input throws(APIError) in
             let event = try BuildEventInput.validate(try await input.jsonObject()).orReject()
-            let recorded = try await tracked { () throws(TrackerError) in try await tracker.record(event) }
+            let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event) }
             return Reply.json { $0.build(recorded.subject) }
         }
         return [
             Route(.post, "/deployment-events") { input throws(APIError) in
                 let event = try DeploymentEventInput.validate(try await input.jsonObject()).orReject()
-                let recorded = try await tracked { () throws(TrackerError) in try await tracker.record(event) }
+                let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event) }
                 return Reply.json { $0.deployment(recorded.subject) }
             },
             Route(.post, "/build-events", recordBuild),
@@ -37,33 +35,32 @@ struct APIRoutes {
     // MARK: Products
 
     private var productRoutes: [Route] {
-        let tracker = self.tracker
         return [
             Route(.get, "/products") { input throws(APIError) in
                 var reader = QueryReader(input.query)
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(await tracker.products(page), for: input) { $0.product($1) }
+                return Reply.list(await input.tracker.products(page), for: input) { $0.product($1) }
             },
             Route(.post, "/products") { input throws(APIError) in
                 let new = try NewProduct.validate(try await input.jsonObject()).orReject()
-                let product = try await tracked { () throws(TrackerError) in try await tracker.createProduct(new) }
+                let product = try await tracked { () throws(TrackerError) in try await input.tracker.createProduct(new) }
                 return Reply.json(.created) { $0.product(product) }
             },
             Route(.get, "/products/{id}") { input throws(APIError) in
                 let id = try input.id()
-                let product = try await tracked { () throws(TrackerError) in try await tracker.product(id: id) }
+                let product = try await tracked { () throws(TrackerError) in try await input.tracker.product(id: id) }
                 return Reply.json { $0.product(product) }
             },
             Route(.patch, "/products/{id}") { input throws(APIError) in
                 let id = try input.id()
                 let patch = try ProductPatch.validate(try await input.jsonObject()).orReject()
-                let product = try await tracked { () throws(TrackerError) in try await tracker.updateProduct(id: id, patch) }
+                let product = try await tracked { () throws(TrackerError) in try await input.tracker.updateProduct(id: id, patch) }
                 return Reply.json { $0.product(product) }
             },
             Route(.delete, "/products/{id}") { input throws(APIError) in
                 let id = try input.id()
-                try await tracked { () throws(TrackerError) in try await tracker.deleteProduct(id: id) }
+                try await tracked { () throws(TrackerError) in try await input.tracker.deleteProduct(id: id) }
                 return Reply.noContent
             },
         ]
@@ -72,29 +69,28 @@ struct APIRoutes {
     // MARK: Environments
 
     private var environmentRoutes: [Route] {
-        let tracker = self.tracker
         return [
             Route(.get, "/environments") { input throws(APIError) in
                 var reader = QueryReader(input.query)
                 let type = reader.environmentType()
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(tracker.environments(type: type, page), for: input) { $0.environment($1) }
+                return Reply.list(input.tracker.environments(type: type, page), for: input) { $0.environment($1) }
             },
             Route(.get, "/environments/{id}") { input throws(APIError) in
                 let id = try input.id()
-                let environment = try await tracked { () throws(TrackerError) in try tracker.environment(id: id) }
+                let environment = try await tracked { () throws(TrackerError) in try input.tracker.environment(id: id) }
                 return Reply.json { $0.environment(environment) }
             },
             Route(.patch, "/environments/{id}") { input throws(APIError) in
                 let id = try input.id()
                 let patch = try EnvironmentPatch.validate(try await input.jsonObject()).orReject()
-                let environment = try await tracked { () throws(TrackerError) in try await tracker.updateEnvironment(id: id, patch) }
+                let environment = try await tracked { () throws(TrackerError) in try await input.tracker.updateEnvironment(id: id, patch) }
                 return Reply.json { $0.environment(environment) }
             },
             Route(.delete, "/environments/{id}") { input throws(APIError) in
                 let id = try input.id()
-                try await tracked { () throws(TrackerError) in try await tracker.deleteEnvironment(id: id) }
+                try await tracked { () throws(TrackerError) in try await input.tracker.deleteEnvironment(id: id) }
                 return Reply.noContent
             },
         ]
@@ -103,18 +99,17 @@ struct APIRoutes {
     // MARK: Queries (§4)
 
     private var queryRoutes: [Route] {
-        let tracker = self.tracker
         return [
             Route(.get, "/versions") { input throws(APIError) in
                 var reader = QueryReader(input.query)
                 let query = VersionQuery(product: reader.text("product"), scmSha: reader.text("scm_sha"))
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(await tracker.versions(query, page), for: input) { $0.version($1) }
+                return Reply.list(await input.tracker.versions(query, page), for: input) { $0.version($1) }
             },
             Route(.get, "/versions/{id}") { input throws(APIError) in
                 let id = try input.id()
-                let version = try await tracked { () throws(TrackerError) in try await tracker.version(id: id) }
+                let version = try await tracked { () throws(TrackerError) in try await input.tracker.version(id: id) }
                 return Reply.json { $0.version(version) }
             },
             Route(.get, "/builds") { input throws(APIError) in
@@ -122,11 +117,11 @@ struct APIRoutes {
                 let query = BuildQuery(product: reader.text("product"), version: reader.text("version"), status: reader.status())
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(await tracker.builds(query, page), for: input) { $0.build($1) }
+                return Reply.list(await input.tracker.builds(query, page), for: input) { $0.build($1) }
             },
             Route(.get, "/builds/{id}") { input throws(APIError) in
                 let id = try input.id()
-                let build = try await tracked { () throws(TrackerError) in try await tracker.build(id: id) }
+                let build = try await tracked { () throws(TrackerError) in try await input.tracker.build(id: id) }
                 return Reply.json { $0.build(build) }
             },
             Route(.get, "/deployments") { input throws(APIError) in
@@ -137,11 +132,11 @@ struct APIRoutes {
                     since: reader.timestamp("since"), until: reader.timestamp("until"))
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(await tracker.deployments(query, page), for: input) { $0.deployment($1) }
+                return Reply.list(await input.tracker.deployments(query, page), for: input) { $0.deployment($1) }
             },
             Route(.get, "/deployments/{id}") { input throws(APIError) in
                 let id = try input.id()
-                let deployment = try await tracked { () throws(TrackerError) in try await tracker.deployment(id: id) }
+                let deployment = try await tracked { () throws(TrackerError) in try await input.tracker.deployment(id: id) }
                 return Reply.json { $0.deployment(deployment) }
             },
             Route(.get, "/state") { input throws(APIError) in
@@ -149,7 +144,7 @@ struct APIRoutes {
                 let query = StateQuery(product: reader.text("product"), environment: reader.text("environment"),
                                        type: reader.environmentType())
                 try reader.check()
-                let matrix = await tracker.stateMatrix(query)
+                let matrix = await input.tracker.stateMatrix(query)
                 return Reply.json { $0.stateMatrix(matrix) }
             },
             Route(.get, "/events") { input throws(APIError) in
@@ -159,7 +154,37 @@ struct APIRoutes {
                                        kind: type?.kind, status: type?.status, since: reader.timestamp("since"))
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(await tracker.events(query, page), for: input) { $0.event($1) }
+                return Reply.list(await input.tracker.events(query, page), for: input) { $0.event($1) }
+            },
+        ]
+    }
+
+    // MARK: Operations
+
+    private var adminRoutes: [Route] {
+        [
+            // Writes a snapshot now; `versioner snapshot create --server URL` calls this.
+            Route(.post, "/admin/snapshots") { input throws(APIError) in
+                guard let snapshots = input.backend.snapshots else {
+                    throw APIError(.conflict, "This server keeps no files (in-memory journal): there is nothing to snapshot")
+                }
+                let info: SnapshotInfo
+                do {
+                    info = try await snapshots.takeSnapshot()
+                } catch {
+                    throw APIError(.internalServerError, "Snapshot failed: \(error)")
+                }
+                return Reply.json(.created) { writer in
+                    writer.beginObject()
+                    writer.field("path", info.path)
+                    writer.key("sequence")
+                    writer.int(Int(info.sequence))
+                    writer.key("bytes")
+                    writer.int(info.fileBytes)
+                    writer.key("uncompressed_bytes")
+                    writer.int(Int(info.header.uncompressedLength))
+                    writer.endObject()
+                }
             },
         ]
     }

@@ -10,17 +10,35 @@ public struct Route: Sendable {
         case parameter(String)
     }
 
+    /// What answers a route.
+    enum Handler: Sendable {
+        /// Answers at any time, also while the server is recovering (`/health`, `/ready`).
+        case probe(@Sendable (ServerState) -> Response)
+        /// Needs the recovered state: answered 503 until recovery has finished.
+        case api(@Sendable (RequestInput) async throws(APIError) -> Response)
+    }
+
     public let method: HTTPRequest.Method
     public let segments: [Segment]
-    let handler: @Sendable (RequestInput) async throws(APIError) -> Response
+    let handler: Handler
 
     init(_ method: HTTPRequest.Method, _ pattern: String,
          _ handler: @escaping @Sendable (RequestInput) async throws(APIError) -> Response) {
+        self.init(method, pattern, handler: .api(handler))
+    }
+
+    init(_ method: HTTPRequest.Method, _ pattern: String, handler: Handler) {
         self.method = method
         self.segments = pattern.split(separator: "/").map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
         self.handler = handler
+    }
+
+    /// Whether the route answers before recovery has finished.
+    public var isProbe: Bool {
+        if case .probe = handler { return true }
+        return false
     }
 
     /// The pattern as written in the API documentation: `/products/{id}`, collections with a trailing `/`.
@@ -54,6 +72,7 @@ public struct Route: Sendable {
 
 /// What a handler gets: the request, its path parameters and query, and the limits in force.
 struct RequestInput: Sendable {
+    var backend: Backend
     var request: Request
     var context: BasicRequestContext
     var parameters: [String: String]
@@ -61,6 +80,8 @@ struct RequestInput: Sendable {
     /// The request path as the client should use it again (base path included, slashes collapsed).
     var path: String
     var maximumBodySize: Int
+
+    var tracker: Tracker { backend.tracker }
 
     /// The path parameter `name` as an id, or a 422 naming it.
     func id(_ name: String = "id") throws(APIError) -> EntityID {

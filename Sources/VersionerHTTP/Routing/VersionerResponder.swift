@@ -2,19 +2,35 @@ import Hummingbird
 import Logging
 import Synchronization
 import VersionerCore
+import VersionerStore
 
-/// Whether recovery has finished; until it has, only `/health` and `/ready` answer normally.
-public final class Readiness: Sendable {
-    private let ready = Atomic<Bool>(false)
+/// What the routes work on once recovery has finished.
+public struct Backend: Sendable {
+    public let tracker: Tracker
+    /// Takes a snapshot on demand; nil when the server keeps no files (tests, in-memory journal).
+    public let snapshots: (any SnapshotTaking)?
 
-    public init(ready: Bool = false) {
-        self.ready.store(ready, ordering: .releasing)
+    public init(tracker: Tracker, snapshots: (any SnapshotTaking)? = nil) {
+        self.tracker = tracker
+        self.snapshots = snapshots
+    }
+}
+
+/// Whether recovery has finished, and then the backend; until it has, only `/health` and
+/// `/ready` answer normally.
+public final class ServerState: Sendable {
+    private let current = Mutex<Backend?>(nil)
+
+    public init(_ backend: Backend? = nil) {
+        current.withLock { $0 = backend }
     }
 
-    public var isReady: Bool { ready.load(ordering: .acquiring) }
+    public var backend: Backend? { current.withLock { $0 } }
+    public var isReady: Bool { backend != nil }
 
-    public func markReady() {
-        ready.store(true, ordering: .releasing)
+    /// Recovery has finished: start serving `backend`.
+    public func markReady(_ backend: Backend) {
+        current.withLock { $0 = backend }
     }
 }
 
@@ -29,14 +45,14 @@ public struct VersionerResponder: HTTPResponder {
     /// Every route, in the order they are matched.
     public let routes: [Route]
     private let basePath: [Substring]
-    private let readiness: Readiness
+    private let state: ServerState
     private let maximumBodySize: Int
     private let logger: Logger
 
-    init(routes: [Route], basePath: String, readiness: Readiness, maximumBodySize: Int, logger: Logger) {
+    init(routes: [Route], basePath: String, state: ServerState, maximumBodySize: Int, logger: Logger) {
         self.routes = routes
         self.basePath = basePath.split(separator: "/")
-        self.readiness = readiness
+        self.state = state
         self.maximumBodySize = maximumBodySize
         self.logger = logger
     }
@@ -58,9 +74,6 @@ public struct VersionerResponder: HTTPResponder {
         guard segments.starts(with: basePath) else { return APIError.notFound.response }
         segments.removeFirst(basePath.count)
 
-        let isProbe = segments == ["health"] || segments == ["ready"]
-        if !isProbe, !readiness.isReady { return APIError.unavailable.response }
-
         var allowed: [HTTPRequest.Method] = []
         for route in routes {
             guard let parameters = route.match(segments) else { continue }
@@ -68,12 +81,20 @@ public struct VersionerResponder: HTTPResponder {
                 allowed.append(route.method)
                 continue
             }
+            let handle: @Sendable (RequestInput) async throws(APIError) -> Response
+            switch route.handler {
+            case .probe(let probe):
+                return probe(state)
+            case .api(let api):
+                handle = api
+            }
+            guard let backend = state.backend else { return APIError.unavailable.response }
             let path = "/" + (basePath + segments).joined(separator: "/") + (request.uri.path.hasSuffix("/") ? "/" : "")
-            let input = RequestInput(request: request, context: context, parameters: parameters,
+            let input = RequestInput(backend: backend, request: request, context: context, parameters: parameters,
                                      query: QueryParameters(request.uri.query), path: path,
                                      maximumBodySize: maximumBodySize)
             do {
-                return try await route.handler(input)
+                return try await handle(input)
             } catch {
                 return error.response
             }
@@ -83,12 +104,5 @@ public struct VersionerResponder: HTTPResponder {
             return APIError(.methodNotAllowed, "Method Not Allowed", headers: [.allow: allow]).response
         }
         return APIError.notFound.response
-    }
-}
-
-extension Duration {
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

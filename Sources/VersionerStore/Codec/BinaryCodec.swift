@@ -1,0 +1,220 @@
+import VersionerCore
+
+/// Appends values in Versioner's compact binary encoding (see `snapshots/README.md`):
+/// unsigned integers as LEB128 varints, signed ones zigzag-encoded, strings as a varint byte
+/// length and UTF-8, optionals behind a 0/1 byte, ids as 16 big-endian bytes.
+struct BinaryWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func byte(_ value: UInt8) {
+        bytes.append(value)
+    }
+
+    mutating func uvarint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func varint(_ value: Int64) {
+        uvarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    mutating func count(_ value: Int) {
+        uvarint(UInt64(value))
+    }
+
+    mutating func bool(_ value: Bool) {
+        bytes.append(value ? 1 : 0)
+    }
+
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            uvarint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func string(_ value: String?) {
+        if let value {
+            bytes.append(1)
+            string(value)
+        } else {
+            bytes.append(0)
+        }
+    }
+
+    mutating func id(_ value: EntityID) {
+        fixed64(value.high)
+        fixed64(value.low)
+    }
+
+    mutating func fixed64(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
+    }
+
+    mutating func timestamp(_ value: Timestamp) {
+        varint(value.microseconds)
+    }
+
+    mutating func timestamp(_ value: Timestamp?) {
+        if let value {
+            bytes.append(1)
+            timestamp(value)
+        } else {
+            bytes.append(0)
+        }
+    }
+
+    mutating func json(_ value: RawJSONObject) {
+        string(value.text)
+    }
+
+    mutating func json(_ value: RawJSONObject?) {
+        string(value?.text)
+    }
+}
+
+/// Why bytes could not be decoded.
+public struct DecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Reads what ``BinaryWriter`` wrote; every read checks bounds and throws on malformed input.
+struct BinaryReader {
+    private let bytes: [UInt8]
+    private(set) var offset: Int
+
+    init(_ bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func byte() throws(DecodingError) -> UInt8 {
+        guard offset < bytes.count else { throw DecodingError("unexpected end of data at byte \(offset)") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func uvarint() throws(DecodingError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64 else { throw DecodingError("varint too long at byte \(offset)") }
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    mutating func varint() throws(DecodingError) -> Int64 {
+        let raw = try uvarint()
+        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
+    /// A count of items that follow; bounded by the bytes left, so garbage cannot ask for a huge allocation.
+    mutating func count() throws(DecodingError) -> Int {
+        let value = try uvarint()
+        guard value <= UInt64(bytes.count - offset) else { throw DecodingError("count \(value) exceeds the data at byte \(offset)") }
+        return Int(value)
+    }
+
+    mutating func bool() throws(DecodingError) -> Bool {
+        switch try byte() {
+        case 0: return false
+        case 1: return true
+        case let other: throw DecodingError("invalid boolean \(other) at byte \(offset - 1)")
+        }
+    }
+
+    mutating func string() throws(DecodingError) -> String {
+        let length = try count()
+        let slice = bytes[offset..<(offset + length)]
+        guard let text = String(validating: slice, as: UTF8.self) else { throw DecodingError("invalid UTF-8 at byte \(offset)") }
+        offset += length
+        return text
+    }
+
+    mutating func optionalString() throws(DecodingError) -> String? {
+        try bool() ? try string() : nil
+    }
+
+    mutating func fixed64() throws(DecodingError) -> UInt64 {
+        guard offset + 8 <= bytes.count else { throw DecodingError("unexpected end of data at byte \(offset)") }
+        var value: UInt64 = 0
+        for i in 0..<8 { value = value << 8 | UInt64(bytes[offset + i]) }
+        offset += 8
+        return value
+    }
+
+    mutating func id() throws(DecodingError) -> EntityID {
+        EntityID(high: try fixed64(), low: try fixed64())
+    }
+
+    mutating func timestamp() throws(DecodingError) -> Timestamp {
+        Timestamp(microseconds: try varint())
+    }
+
+    mutating func optionalTimestamp() throws(DecodingError) -> Timestamp? {
+        try bool() ? try timestamp() : nil
+    }
+
+    mutating func json() throws(DecodingError) -> RawJSONObject {
+        // The text was serialised by RawJSONObject and is covered by a checksum: keep it as is.
+        let text = try string()
+        guard text.utf8.first == UInt8(ascii: "{"), text.utf8.last == UInt8(ascii: "}") else {
+            throw DecodingError("invalid JSON object before byte \(offset)")
+        }
+        return RawJSONObject(serializedText: text)
+    }
+
+    mutating func optionalJSON() throws(DecodingError) -> RawJSONObject? {
+        try bool() ? try json() : nil
+    }
+
+    mutating func status() throws(DecodingError) -> Status {
+        let raw = try byte()
+        guard let status = Status.allCases.first(where: { $0.code == raw }) else { throw DecodingError("invalid status \(raw)") }
+        return status
+    }
+
+    mutating func environmentType() throws(DecodingError) -> EnvironmentType {
+        let raw = try byte()
+        guard Int(raw) < EnvironmentType.allCases.count else { throw DecodingError("invalid environment type \(raw)") }
+        return EnvironmentType.allCases[Int(raw)]
+    }
+}
+
+extension Status {
+    /// The byte that stands for this status on disk; never renumber.
+    var code: UInt8 {
+        switch self {
+        case .pending: return 0
+        case .started: return 1
+        case .completed: return 2
+        case .failed: return 3
+        case .aborted: return 4
+        }
+    }
+}
+
+extension EnvironmentType {
+    /// The byte that stands for this type on disk (its position in `allCases`); never reorder.
+    var code: UInt8 { UInt8(EnvironmentType.allCases.firstIndex(of: self)!) }
+}

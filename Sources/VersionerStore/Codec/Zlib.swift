@@ -1,0 +1,77 @@
+import CZlib
+
+/// zlib from the system: CRC-32 for records and snapshots, deflate for snapshots.
+enum Zlib {
+    /// The CRC-32 (zlib's, as in gzip and PNG) of `bytes`, continuing from `initial`.
+    static func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return initial }
+        var crc = UInt(initial)
+        var offset = 0
+        // zlib takes a 32-bit length: feed large buffers in pieces.
+        while offset < bytes.count {
+            let chunk = min(bytes.count - offset, 1 << 30)
+            crc = CZlib.crc32(crc, base.advanced(by: offset).assumingMemoryBound(to: Bytef.self), uInt(chunk))
+            offset += chunk
+        }
+        return UInt32(truncatingIfNeeded: crc)
+    }
+
+    static func crc32(_ bytes: some ByteStorage, initial: UInt32 = 0) -> UInt32 {
+        bytes.withUnsafeBytes { crc32($0, initial: initial) }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The zlib stream (RFC 1950) of `bytes` at `level` (1 fastest … 9 smallest).
+    static func compress(_ bytes: [UInt8], level: Int32 = 1) throws(Failure) -> [UInt8] {
+        guard bytes.count < Int(UInt32.max) else { throw Failure(description: "more than 4 GiB to compress") }
+        var stream = z_stream()
+        guard versioner_deflateInit(&stream, level) == Z_OK else { throw Failure(description: "deflateInit failed") }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
+        let status: Int32 = bytes.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = uInt(input.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { throw Failure(description: "deflate failed (\(status))") }
+        output.removeLast(output.count - Int(stream.total_out))
+        return output
+    }
+
+    /// Inflates a zlib stream whose uncompressed size is known; any other size is an error.
+    static func decompress(_ bytes: ArraySlice<UInt8>, expectedSize: Int) throws(Failure) -> [UInt8] {
+        guard bytes.count < Int(UInt32.max), expectedSize < Int(UInt32.max) else { throw Failure(description: "more than 4 GiB to inflate") }
+        var stream = z_stream()
+        guard versioner_inflateInit(&stream) == Z_OK else { throw Failure(description: "inflateInit failed") }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: expectedSize)
+        let status: Int32 = bytes.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = uInt(input.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return inflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END, Int(stream.total_out) == expectedSize else {
+            throw Failure(description: "inflate failed (\(status)) after \(stream.total_out) of \(expectedSize) bytes")
+        }
+        return output
+    }
+}
+
+/// Byte containers with contiguous storage (arrays and their slices).
+protocol ByteStorage {
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+
+extension Array: ByteStorage where Element == UInt8 {}
+extension ArraySlice: ByteStorage where Element == UInt8 {}

@@ -1,0 +1,119 @@
+import Logging
+import VersionerCore
+
+/// What recovery did.
+public struct RecoveryReport: Sendable {
+    /// The snapshot recovery started from, if any.
+    public var snapshot: SnapshotInfo?
+    /// Journal records applied after the snapshot.
+    public var replayed = 0
+    /// The sequence number of the last change the recovered state holds.
+    public var lastSequence: UInt64 = 0
+    /// A torn record at the end of the journal that was cut off (or, without `cutTornTail`, found).
+    public var tornTail: JournalDamage?
+    /// With `stopAt`, the first record left out and the time it was journaled.
+    public var stoppedBefore: (sequence: UInt64, time: Timestamp)?
+    public var duration: Duration = .zero
+}
+
+/// Rebuilds the state from the newest snapshot that verifies and the journal after it.
+public enum Recovery {
+    /// Stops a replay at the first record journaled after a point in time.
+    struct StopReplay: Error {
+        let sequence: UInt64
+        let time: Timestamp
+    }
+
+    /// - Parameters:
+    ///   - snapshotPath: start from this snapshot file instead of the newest in the data directory.
+    ///   - stopAt: replay only records journaled at or before this time (point-in-time restore).
+    ///   - cutTornTail: truncate a torn last record (what a starting server does).
+    public static func recover(_ directory: DataDirectory, snapshotPath: String? = nil, stopAt: Timestamp? = nil,
+                               cutTornTail: Bool, logger: Logger) throws -> (TrackerState, RecoveryReport) {
+        let start = ContinuousClock.now
+        var report = RecoveryReport()
+        var replay: ReplayState
+        if let snapshotPath {
+            let loaded = try SnapshotStore.load(snapshotPath)
+            report.snapshot = SnapshotInfo(path: snapshotPath, header: loaded.header, fileBytes: PosixFile.size(snapshotPath) ?? 0)
+            replay = ReplayState(loaded)
+        } else if let (loaded, info) = try SnapshotStore.loadNewestValid(directory.snapshots, logger: logger) {
+            report.snapshot = info
+            replay = ReplayState(loaded)
+        } else {
+            replay = ReplayState()
+        }
+        let floor = replay.floor
+        do {
+            let scan = try JournalReader.scan(directory: directory.journal, after: floor) { sequence, time, change in
+                if let stopAt, time > stopAt { throw StopReplay(sequence: sequence, time: time) }
+                replay.apply(change, sequence: sequence)
+                report.replayed += 1
+            }
+            report.lastSequence = max(floor, scan.lastSequence ?? 0)
+            if let torn = scan.tornTail {
+                report.tornTail = torn
+                if cutTornTail {
+                    try PosixFile.truncate(torn.path, to: torn.offset)
+                    logger.warning("cut a torn record off the end of the journal (a crash during a write; it was never acknowledged)",
+                                   metadata: ["journal.segment": "\(torn.path)", "journal.offset": "\(torn.offset)",
+                                              "journal.reason": "\(torn.reason)"])
+                }
+            }
+        } catch let stop as StopReplay {
+            report.stoppedBefore = (stop.sequence, stop.time)
+            report.lastSequence = stop.sequence - 1
+        }
+        report.duration = ContinuousClock.now - start
+        return (replay.state, report)
+    }
+}
+
+/// A state being rebuilt: applies each journaled change only to the parts of a snapshot that do
+/// not hold it yet (each part of a snapshot was copied at its own sequence).
+struct ReplayState {
+    var state: TrackerState
+    let catalogSequence: UInt64
+    let productSequences: [EntityID: UInt64]
+    /// Every change up to here is in the snapshot.
+    let floor: UInt64
+
+    init() {
+        state = TrackerState()
+        catalogSequence = 0
+        productSequences = [:]
+        floor = 0
+    }
+
+    init(_ snapshot: LoadedSnapshot) {
+        state = snapshot.state
+        catalogSequence = snapshot.catalogSequence
+        productSequences = snapshot.productSequences
+        floor = snapshot.header.sequence
+    }
+
+    mutating func apply(_ change: StateChange, sequence: UInt64) {
+        switch change {
+        case .environmentSaved(let environment):
+            if sequence > catalogSequence { state.catalog.apply(environment) }
+        case .environmentDeleted(let id):
+            if sequence > catalogSequence { state.catalog.removeEnvironment(id) }
+            // Dropping the deployments to a deleted environment is idempotent: apply it everywhere.
+            state.products.apply(change, environmentExists: { _ in false })
+        case .deploymentEvent(let event):
+            applyToProduct(event.productID, change, sequence)
+        case .buildEvent(let event):
+            applyToProduct(event.productID, change, sequence)
+        case .productSaved(let product):
+            applyToProduct(product.id, change, sequence)
+        case .productDeleted(let id):
+            applyToProduct(id, change, sequence)
+        }
+    }
+
+    private mutating func applyToProduct(_ id: EntityID, _ change: StateChange, _ sequence: UInt64) {
+        guard sequence > (productSequences[id] ?? floor) else { return }
+        let catalog = state.catalog
+        state.products.apply(change, environmentExists: { catalog.environments[$0] != nil })
+    }
+}

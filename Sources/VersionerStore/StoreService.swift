@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VersionerCore
+
+/// How the store keeps data.
+public struct StoreConfiguration: Sendable {
+    public var directory: DataDirectory
+    public var fsync: FsyncPolicy
+    public var segmentSize: Int
+    /// A snapshot is taken when this much time has passed since the last one (and something changed)…
+    public var snapshotInterval: Duration
+    /// …or when this many changes were journaled since the last one.
+    public var snapshotEvery: Int
+    /// How many snapshot files to keep.
+    public var keepSnapshots: Int
+    public var shardCount: Int
+
+    public init(directory: DataDirectory, fsync: FsyncPolicy = .always, segmentSize: Int = 64 * 1024 * 1024,
+                snapshotInterval: Duration = .seconds(300), snapshotEvery: Int = 100_000, keepSnapshots: Int = 3,
+                shardCount: Int) {
+        self.directory = directory
+        self.fsync = fsync
+        self.segmentSize = segmentSize
+        self.snapshotInterval = snapshotInterval
+        self.snapshotEvery = snapshotEvery
+        self.keepSnapshots = keepSnapshots
+        self.shardCount = shardCount
+    }
+}
+
+/// Something that can write a snapshot now (the server's store, for the admin endpoint).
+public protocol SnapshotTaking: Sendable {
+    func takeSnapshot() async throws -> SnapshotInfo
+}
+
+/// The durable store as a service: recovers the state, opens the journal, hands the tracker to
+/// the server, takes periodic snapshots, and on graceful shutdown (after the HTTP server has
+/// stopped) flushes the journal and writes a final snapshot.
+public final class StoreService: Service, SnapshotTaking {
+    private let configuration: StoreConfiguration
+    private let logger: Logger
+    private let onReady: @Sendable (Tracker, StoreService) -> Void
+    private let onFatal: @Sendable (String) -> Void
+    private let running = SnapshotRunner()
+
+    /// - Parameters:
+    ///   - onReady: called once recovery has finished, with the tracker to serve.
+    ///   - onFatal: called when the journal cannot write; the process must exit non-zero.
+    public init(configuration: StoreConfiguration, logger: Logger,
+                onReady: @escaping @Sendable (Tracker, StoreService) -> Void,
+                onFatal: @escaping @Sendable (String) -> Void) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onReady = onReady
+        self.onFatal = onFatal
+    }
+
+    public func run() async throws {
+        let directory = configuration.directory
+        let lock = try directory.lock()
+        defer { withExtendedLifetime(lock) {} }
+        logger.info("recovering", metadata: ["data_dir": "\(directory.root)"])
+        let logger = self.logger
+        let (state, report) = try await onOwnThread {
+            try Recovery.recover(directory, cutTornTail: true, logger: logger)
+        }
+        logger.info("recovered", metadata: [
+            "recovery.snapshot": "\(report.snapshot?.path ?? "none")",
+            "recovery.snapshot_sequence": "\(report.snapshot?.sequence ?? 0)",
+            "recovery.events_replayed": "\(report.replayed)",
+            "recovery.last_sequence": "\(report.lastSequence)",
+            "recovery.products": "\(state.products.count)",
+            "recovery.duration_ms": "\(report.duration.milliseconds)",
+        ])
+
+        // A segment already named for the next record holds none (recovery cut it): start it anew.
+        let next = report.lastSequence + 1
+        try PosixFile.remove(directory.journal + "/" + JournalFormat.segmentName(firstSequence: next))
+        let journal = try FileJournal(
+            directory: directory.journal, nextSequence: next,
+            options: .init(policy: configuration.fsync, segmentSize: configuration.segmentSize),
+            logger: logger, onFatal: onFatal)
+        let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, state: state)
+        await running.start(tracker: tracker, journal: journal, lastSnapshot: report.snapshot?.sequence ?? 0)
+        onReady(tracker, self)
+
+        // Periodic snapshots until the server has stopped.
+        var lastTime = ContinuousClock.now
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            } catch {
+                break
+            }
+            let pending = await running.changesSinceSnapshot()
+            if pending >= UInt64(configuration.snapshotEvery)
+                || (pending > 0 && ContinuousClock.now - lastTime >= configuration.snapshotInterval) {
+                do {
+                    _ = try await takeSnapshot()
+                } catch {
+                    logger.error("periodic snapshot failed; the journal still holds every change", metadata: ["error": "\(error)"])
+                }
+                lastTime = ContinuousClock.now
+            }
+        }
+
+        // Shutting down: the HTTP server has stopped, so nothing new arrives.
+        await journal.close()
+        if await running.changesSinceSnapshot() > 0 {
+            let info = try await takeSnapshot()
+            logger.info("final snapshot written", metadata: ["snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)"])
+        }
+        logger.info("store closed", metadata: ["journal.last_sequence": "\(journal.lastSequence)"])
+    }
+
+    /// Writes a snapshot now (one at a time), keeps the newest `keepSnapshots`, and deletes the
+    /// journal segments that every kept snapshot has passed.
+    public func takeSnapshot() async throws -> SnapshotInfo {
+        let configuration = self.configuration
+        return try await running.exclusively { capture in
+            let started = ContinuousClock.now
+            let info = try await onOwnThread {
+                let info = try SnapshotStore.write(capture, to: configuration.directory.snapshots)
+                if let oldest = try SnapshotStore.prune(configuration.directory.snapshots, keep: configuration.keepSnapshots) {
+                    _ = try SnapshotStore.pruneJournal(configuration.directory.journal, through: oldest)
+                }
+                return info
+            }
+            logger.info("snapshot written", metadata: [
+                "snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)", "snapshot.bytes": "\(info.fileBytes)",
+                "snapshot.uncompressed_bytes": "\(info.header.uncompressedLength)",
+                "snapshot.duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+            ])
+            return info
+        }
+    }
+}
+
+/// Serialises snapshots and remembers the last one.
+actor SnapshotRunner {
+    private var tracker: Tracker?
+    private var journal: FileJournal?
+    private var lastSnapshot: UInt64 = 0
+
+    func start(tracker: Tracker, journal: FileJournal, lastSnapshot: UInt64) {
+        self.tracker = tracker
+        self.journal = journal
+        self.lastSnapshot = lastSnapshot
+    }
+
+    func changesSinceSnapshot() -> UInt64 {
+        guard let journal else { return 0 }
+        let last = journal.lastSequence
+        return last > lastSnapshot ? last - lastSnapshot : 0
+    }
+
+    /// Captures the state and runs `write` with it; snapshots run one at a time.
+    func exclusively(_ write: @Sendable (StateCapture) async throws -> SnapshotInfo) async throws -> SnapshotInfo {
+        guard let tracker else { throw StoreUnavailable() }
+        await acquire()
+        defer { release() }
+        let capture = await tracker.capture()
+        let info = try await write(capture)
+        lastSnapshot = max(lastSnapshot, info.sequence)
+        return info
+    }
+
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    private func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the turn to the next waiter, or frees it.
+    private func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+}
+
+/// The store has not finished recovery.
+public struct StoreUnavailable: Error, CustomStringConvertible {
+    public var description: String { "the store is still recovering" }
+}
+
+/// Runs blocking work (file I/O, compression) on a thread of its own, off Swift's cooperative pool.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do {
+                continuation.resume(returning: try body())
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        thread.name = "versioner-io"
+        thread.start()
+    }
+}
