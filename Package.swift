@@ -58,6 +58,16 @@ let package = Package(
         ),
         .testTarget(name: "VersionerCoreTests", dependencies: ["VersionerCore"]),
         .testTarget(
+            name: "VersionerStoreTests",
+            dependencies: [
+                "VersionerCore",
+                "VersionerStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "VersionerHTTPTests",
             dependencies: [
                 "VersionerCore",

@@ -54,7 +54,11 @@ public enum Recovery {
             if let torn = scan.tornTail {
                 report.tornTail = torn
                 if cutTornTail {
-                    try PosixFile.truncate(torn.path, to: torn.offset)
+                    if torn.offset < JournalFormat.headerSize {
+                        try PosixFile.remove(torn.path)  // not even a whole header: the segment holds nothing
+                    } else {
+                        try PosixFile.truncate(torn.path, to: torn.offset)
+                    }
                     logger.warning("cut a torn record off the end of the journal (a crash during a write; it was never acknowledged)",
                                    metadata: ["journal.segment": "\(torn.path)", "journal.offset": "\(torn.offset)",
                                               "journal.reason": "\(torn.reason)"])

@@ -224,6 +224,16 @@ public final class FileJournal: Journal, @unchecked Sendable {
         unsynced = false
     }
 
+    /// Puts `/dev/full` under the open segment, so that the next write fails as on a full disk.
+    /// For tests of the failure path.
+    func breakForTesting() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        let full = try PosixFile.open("/dev/full", flags: O_WRONLY)
+        dup2(full, fd)
+        Glibc.close(full)
+    }
+
     private func durableUnlocked() -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
