@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+import VersionerCore
+@testable import VersionerStore
+
+@Suite("Snapshots and recovery")
+struct SnapshotAndRecoveryTests {
+    /// A tracker journaling to files in `directory`, as the server runs it.
+    func openTracker(_ directory: TemporaryDirectory) throws -> (Tracker, FileJournal) {
+        let (state, report) = try Recovery.recover(directory.data, cutTornTail: true, logger: quietLogger)
+        let next = report.lastSequence + 1
+        try PosixFile.remove(directory.data.journal + "/" + JournalFormat.segmentName(firstSequence: next))
+        let journal = try FileJournal(directory: directory.data.journal, nextSequence: next, logger: quietLogger, onFatal: { _ in })
+        return (Tracker(shardCount: 4, journal: journal, state: state), journal)
+    }
+
+    func recovered(_ directory: TemporaryDirectory) throws -> (Tracker, RecoveryReport) {
+        let (state, report) = try Recovery.recover(directory.data, cutTornTail: true, logger: quietLogger)
+        return (Tracker(shardCount: 2, journal: InMemoryJournal(), state: state), report)
+    }
+
+    @Test("A large state survives a snapshot round trip")
+    func largeRoundTrip() async throws {
+        try await withTemporaryDirectory { directory in
+            let tracker = Tracker(shardCount: 4, journal: InMemoryJournal())
+            try await sendEvents(to: tracker, count: 900, products: 60)
+            let capture = await tracker.capture()
+            let info = try SnapshotStore.write(capture, to: directory.data.snapshots)
+            #expect(info.header.uncompressedLength > UInt64(info.fileBytes))  // it compresses
+            let loaded = try SnapshotStore.load(info.path)
+            let restored = Tracker(shardCount: 3, journal: InMemoryJournal(), state: loaded.state)
+            #expect(await TrackerContents(restored) == TrackerContents(tracker))
+        }
+    }
+
+    @Test("Recovery starts from the newest snapshot and replays only the journal after it")
+    func snapshotThenJournal() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tracker, journal) = try openTracker(directory)
+            try await sendEvents(to: tracker, count: 120)
+            let info = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            try await sendEvents(to: tracker, count: 80, seed: 1000)
+            await journal.close()
+            let (restored, report) = try recovered(directory)
+            #expect(report.snapshot?.path == info.path)
+            #expect(report.replayed == Int(journal.lastSequence - info.sequence))
+            #expect(await TrackerContents(restored) == TrackerContents(tracker))
+        }
+    }
+
+    @Test("Snapshots taken while events keep arriving recover to exactly the live state")
+    func snapshotsDuringIngest() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tracker, journal) = try openTracker(directory)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<4 {
+                    group.addTask { try await sendEvents(to: tracker, count: 60, products: 9, seed: writer * 10_000) }
+                }
+                group.addTask {
+                    for _ in 0..<5 {
+                        _ = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+                        await Task.yield()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // One environment deleted between snapshots too.
+            if let environment = tracker.environments(type: .dev, PageRequest()).items.first {
+                try await tracker.deleteEnvironment(id: environment.id)
+            }
+            _ = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            try await sendEvents(to: tracker, count: 20, seed: 99_000)
+            await journal.close()
+            let (restored, _) = try recovered(directory)
+            #expect(await TrackerContents(restored) == TrackerContents(tracker))
+        }
+    }
+
+    @Test("A corrupt newest snapshot is set aside and the previous one used")
+    func corruptNewestFallsBack() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tracker, journal) = try openTracker(directory)
+            try await sendEvents(to: tracker, count: 50)
+            let older = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            try await sendEvents(to: tracker, count: 50, seed: 500)
+            let newer = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            await journal.close()
+            var bytes = try PosixFile.readAll(newer.path)
+            bytes[bytes.count - 10] ^= 0xFF
+            try Data(bytes).write(to: URL(filePath: newer.path))
+
+            let (restored, report) = try recovered(directory)
+            #expect(report.snapshot?.path == older.path)
+            #expect(FileManager.default.fileExists(atPath: newer.path + ".broken"))
+            #expect(!FileManager.default.fileExists(atPath: newer.path))
+            #expect(await TrackerContents(restored) == TrackerContents(tracker))
+        }
+    }
+
+    @Test("Damaged snapshot files are refused by their checks", arguments: [0, 5, 12, 20, 33, 38, 41, -1])
+    func damagedSnapshot(byte: Int) async throws {
+        try await withTemporaryDirectory { directory in
+            let tracker = Tracker(shardCount: 2, journal: InMemoryJournal())
+            try await sendEvents(to: tracker, count: 30)
+            let info = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            var bytes = try PosixFile.readAll(info.path)
+            let index = byte >= 0 ? byte : bytes.count - 1
+            bytes[index] ^= 0x40
+            #expect(throws: SnapshotError.self) { try SnapshotFormat.decode(bytes, path: info.path) }
+            #expect(throws: SnapshotError.self) { try SnapshotFormat.decode(Array(bytes.prefix(bytes.count / 2)), path: info.path) }
+        }
+    }
+
+    @Test("Old snapshots and the journal segments they have passed are pruned")
+    func pruning() async throws {
+        try await withTemporaryDirectory { directory in
+            let (state, _) = try Recovery.recover(directory.data, cutTornTail: true, logger: quietLogger)
+            let journal = try FileJournal(directory: directory.data.journal, nextSequence: 1,
+                                          options: .init(segmentSize: 4096), logger: quietLogger, onFatal: { _ in })
+            let tracker = Tracker(shardCount: 2, journal: journal, state: state)
+            for round in 0..<4 {
+                try await sendEvents(to: tracker, count: 40, seed: round * 100)
+                _ = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            }
+            let segmentsBefore = try JournalReader.segmentFiles(in: directory.data.journal).count
+            let oldest = try #require(try SnapshotStore.prune(directory.data.snapshots, keep: 2))
+            let removed = try SnapshotStore.pruneJournal(directory.data.journal, through: oldest)
+            #expect(try SnapshotStore.list(directory.data.snapshots).snapshots.count == 2)
+            #expect(removed > 0)
+            #expect(try JournalReader.segmentFiles(in: directory.data.journal).count == segmentsBefore - removed)
+            await journal.close()
+            // Both kept snapshots can still start a recovery: the journal after the oldest is whole.
+            let (restored, _) = try recovered(directory)
+            #expect(await TrackerContents(restored) == TrackerContents(tracker))
+            let newest = try #require(try SnapshotStore.list(directory.data.snapshots).snapshots.first)
+            try FileManager.default.removeItem(atPath: newest.path)
+            let (fromOlder, _) = try recovered(directory)
+            #expect(await TrackerContents(fromOlder) == TrackerContents(tracker))
+        }
+    }
+
+    @Test("A point-in-time recovery replays only what was journaled by then")
+    func pointInTime() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tracker, journal) = try openTracker(directory)
+            try await sendEvents(to: tracker, count: 30)
+            let info = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            _ = try await tracker.record(BuildEventInput(productName: "early", version: "1"))
+            let cutoff = Timestamp.now()
+            try await Task.sleep(for: .milliseconds(5))
+            _ = try await tracker.record(BuildEventInput(productName: "late", version: "1"))
+            await journal.close()
+            let (state, report) = try Recovery.recover(directory.data, snapshotPath: info.path, stopAt: cutoff,
+                                                       cutTornTail: false, logger: quietLogger)
+            let names = Set(state.products.values.map(\.product.name))
+            #expect(names.contains("early"))
+            #expect(!names.contains("late"))
+            #expect(report.stoppedBefore?.sequence == journal.lastSequence)
+        }
+    }
+
+    @Test("Graceful shutdown writes a final snapshot, and the next start replays nothing")
+    func gracefulShutdown() async throws {
+        try await withTemporaryDirectory { directory in
+            let ready = AsyncStream<Tracker>.makeStream()
+            let store = StoreService(
+                configuration: StoreConfiguration(directory: directory.data, shardCount: 2),
+                logger: quietLogger, onReady: { tracker, _ in ready.continuation.yield(tracker) }, onFatal: { _ in })
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await store.run() }
+                    var iterator = ready.stream.makeAsyncIterator()
+                    let tracker = try #require(await iterator.next())
+                    try await sendEvents(to: tracker, count: 25)
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                }
+            }
+            let (_, report) = try recovered(directory)
+            #expect(report.replayed == 0)
+            #expect(report.snapshot != nil)
+            #expect(report.lastSequence == report.snapshot?.sequence)
+            #expect(report.lastSequence > 25)
+        }
+    }
+
+    @Test("The committed example data directory still loads (old files keep working)")
+    func committedExample() throws {
+        let example = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "snapshots/example").path()
+        let copy = TemporaryDirectory()
+        defer { copy.remove() }
+        try FileManager.default.removeItem(atPath: copy.path)
+        try FileManager.default.copyItem(atPath: example, toPath: copy.path)
+        let (state, report) = try Recovery.recover(copy.data, cutTornTail: false, logger: quietLogger)
+        #expect(report.snapshot != nil)
+        #expect(report.replayed > 0)
+        #expect(report.tornTail == nil)
+        let names = Set(state.products.values.map(\.product.name))
+        #expect(names == ["billing", "checkout", "search"])
+        let deployments = state.products.values.flatMap(\.deployments)
+        #expect(deployments.count == 6)
+        #expect(Set(state.catalog.environments.values.map(\.name)) == ["staging", "production"])
+        #expect(state.products.values.flatMap(\.builds).count == 3)
+    }
+}

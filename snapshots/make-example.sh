@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates snapshots/example: a small data directory (a snapshot and a journal tail after it)
+# that the tests load, so that a change breaking old files fails them. Only run it when the
+# formats change on purpose (and bump their versions).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build
+bin=.build/debug/versioner
+dir=$(mktemp -d)
+port=18765
+"$bin" serve --port $port --data-dir "$dir" --log-level warning &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+for _ in $(seq 50); do curl -sf localhost:$port/ready >/dev/null && break; sleep 0.1; done
+post() { curl -sf -X POST "localhost:$port/$1" -H 'Content-Type: application/json' -d "$2" >/dev/null; }
+post build-events/ '{"product_name":"billing","version":"1.0","scm_sha":"1111111111111111111111111111111111111111","build_number":"1"}'
+post build-events/ '{"product_name":"checkout","version":"2.0","scm_sha":"2222222222222222222222222222222222222222","status":"building","invoke_id":"b2"}'
+post build-events/ '{"product_name":"checkout","version":"2.0","status":"success","invoke_id":"b2"}'
+post build-events/ '{"product_name":"search","version":"3.0","status":"failed","error_message":"tests failed"}'
+for p in billing:1.0 checkout:2.0 search:3.0; do
+  post deployment-events/ "{\"product_name\":\"${p%%:*}\",\"version\":\"${p##*:}\",\"environment_name\":\"staging\",\"status\":\"success\",\"extra_metadata\":{\"by\":\"example\"}}"
+done
+post admin/snapshots/ '{}'
+post deployment-events/ '{"product_name":"billing","version":"1.0","environment_name":"production","status":"started","invoke_id":"d1"}'
+post deployment-events/ '{"product_name":"billing","version":"1.0","environment_name":"production","status":"success","invoke_id":"d1"}'
+post deployment-events/ '{"product_name":"checkout","version":"2.0","environment_name":"production","status":"failed"}'
+post deployment-events/ '{"product_name":"search","version":"3.0","environment_name":"production","status":"in_progress"}'
+kill -9 $pid
+wait $pid 2>/dev/null || true
+rm -rf snapshots/example
+mkdir -p snapshots/example
+cp -r "$dir/journal" "$dir/snapshots" snapshots/example/
+ls -lR snapshots/example
