@@ -1,0 +1,49 @@
+-- POST /deployment-events/ with a unique version on every request (a new deployment each time),
+-- shaped like the Versioner CLI's events. Optional: STOP_AFTER=<n> responses per thread.
+local counter = 0
+local thread_id = 0
+local threads = {}
+local stop_after = tonumber(os.getenv("STOP_AFTER") or "0")
+local products = tonumber(os.getenv("PRODUCTS") or "1000")
+local responses = 0
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  thread_id = tonumber(wrk.thread:get("id")) or 0
+  math.randomseed(os.time() + thread_id)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["User-Agent"] = "versioner-cli/v1.0.10"
+end
+
+local environments = { "dev", "test", "staging", "production", "production-eu" }
+
+function request()
+  counter = counter + 1
+  local n = counter
+  local product = (thread_id * 7919 + n) % products
+  local body = string.format(
+    '{"product_name":"service-%d","version":"%d.%d.%d","environment_name":"%s","status":"success",' ..
+    '"source_system":"github","build_number":"%d","scm_sha":"%s","deployed_by":"ci-bot",' ..
+    '"deploy_url":"https://ci.example.com/runs/%d","invoke_id":"%d-%d"}',
+    product, thread_id, math.floor(n / 1000), n % 1000, environments[(n % 5) + 1], n, string.rep(string.format("%08x", (n * 7919 + thread_id) % 2147483647), 5),
+    n, thread_id, n)
+  return wrk.format(nil, nil, nil, body)
+end
+
+function response(status, headers, body)
+  responses = responses + 1
+  if stop_after > 0 and responses >= stop_after then
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_us=%d errors=%d p50_us=%d p99_us=%d non2xx=%d\n",
+    summary.requests, summary.duration, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99), summary.errors.status))
+end

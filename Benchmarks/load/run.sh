@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Load figures for Versioner in one run: a release `versioner serve` on a temporary data
+# directory (--fsync always), driven by wrk on the same machine. Prints req/s, p50 and p99 of
+# each figure at 1 and 64 connections, each figure's throughput as a ratio of GET /health in
+# the same run, and the server's resident memory per stored deployment.
+#   DURATION=10 bash Benchmarks/load/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=Benchmarks/load
+duration=${DURATION:-10}
+port=${PORT:-18900}
+bin=.build/release/versioner
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+[ -x "$bin" ] || swift build -c release --product versioner
+
+data=$(mktemp -d)
+"$bin" serve --port "$port" --data-dir "$data" --fsync always --log-level warning &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "localhost:$port/ready" >/dev/null && break; sleep 0.1; done
+
+declare -A rps
+posted=0
+# run NAME CONNECTIONS PATH [LUA]
+run() {
+  local name=$1 connections=$2 path=$3 script=${4:-$here/report.lua}
+  local threads=$(( connections < 2 ? 1 : 2 ))
+  local line
+  line=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s -s "$script" "http://127.0.0.1:$port$path" | grep '^RESULT')
+  eval "local ${line#RESULT }"
+  local rate
+  rate=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
+  rps[$name/$connections]=$rate
+  [[ $name == POST* ]] && posted=$(( posted + requests - non2xx ))
+  local ratio
+  ratio=$(awk -v a="$rate" -v b="${rps[health/$connections]:-$rate}" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-34s %3s conns  %8s req/s  p50 %7.3f ms  p99 %7.3f ms  %5s x health  errors %s non-2xx %s\n' \
+    "$name" "$connections" "$rate" "$(awk -v v="$p50_us" 'BEGIN{print v/1000}')" "$(awk -v v="$p99_us" 'BEGIN{print v/1000}')" \
+    "$ratio" "$errors" "$non2xx"
+}
+
+echo "Versioner load figures — $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), ${duration}s each"
+for connections in 1 64; do
+  run health "$connections" /health
+  run "POST /deployment-events/" "$connections" /deployment-events/ "$here/post-deployment.lua"
+  run "GET /state/" "$connections" /state/
+  run "GET /deployments/?product=&limit=50" "$connections" "/deployments/?product=service-7&limit=50"
+done
+
+rss_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+echo "resident memory: $((rss_kb / 1024)) MiB holding $posted deployments" \
+  "($(awk -v k="$rss_kb" -v c="$posted" 'BEGIN { printf "%.0f", k * 1024 / c }') bytes per deployment, process baseline included)"
