@@ -1,9 +1,12 @@
 -- POST /deployment-events/ with a unique version on every request (a new deployment each time),
--- shaped like the Versioner CLI's events. Optional: STOP_AFTER=<n> responses per thread.
+-- shaped like the Versioner CLI's events. Optional: STOP_AFTER=<n> responses per thread; each
+-- thread that reaches it stops and touches DONE_DIR/<thread id> (wrk itself runs until -d ends,
+-- so the caller watches those files and stops wrk).
 local counter = 0
 local thread_id = 0
 local threads = {}
 local stop_after = tonumber(os.getenv("STOP_AFTER") or "0")
+local done_dir = os.getenv("DONE_DIR")
 local products = tonumber(os.getenv("PRODUCTS") or "1000")
 local responses = 0
 
@@ -37,7 +40,11 @@ end
 
 function response(status, headers, body)
   responses = responses + 1
-  if stop_after > 0 and responses >= stop_after then
+  if stop_after > 0 and responses == stop_after then
+    if done_dir then
+      local marker = io.open(done_dir .. "/" .. thread_id, "w")
+      if marker then marker:close() end
+    end
     wrk.thread:stop()
   end
 end

@@ -58,13 +58,24 @@ public final class StoreService: Service, SnapshotTaking {
 
     public func run() async throws {
         let directory = configuration.directory
-        let lock = try directory.lock()
-        defer { withExtendedLifetime(lock) {} }
-        logger.info("recovering", metadata: ["data_dir": "\(directory.root)"])
+        let configuration = self.configuration
         let logger = self.logger
-        let (state, report) = try await onOwnThread {
-            try Recovery.recover(directory, cutTornTail: true, logger: logger)
+        let onFatal = self.onFatal
+        logger.info("recovering", metadata: ["data_dir": "\(directory.root)"])
+        // Every step here blocks on files: run them on a thread of their own.
+        let (lock, state, report, journal) = try await onOwnThread {
+            let lock = try directory.lock()
+            let (state, report) = try Recovery.recover(directory, cutTornTail: true, logger: logger)
+            // A segment already named for the next record holds none (recovery cut it): start it anew.
+            let next = report.lastSequence + 1
+            try PosixFile.remove(directory.journal + "/" + JournalFormat.segmentName(firstSequence: next))
+            let journal = try FileJournal(
+                directory: directory.journal, nextSequence: next,
+                options: .init(policy: configuration.fsync, segmentSize: configuration.segmentSize),
+                logger: logger, onFatal: onFatal)
+            return (lock, state, report, journal)
         }
+        defer { withExtendedLifetime(lock) {} }
         logger.info("recovered", metadata: [
             "recovery.snapshot": "\(report.snapshot?.path ?? "none")",
             "recovery.snapshot_sequence": "\(report.snapshot?.sequence ?? 0)",
@@ -73,14 +84,6 @@ public final class StoreService: Service, SnapshotTaking {
             "recovery.products": "\(state.products.count)",
             "recovery.duration_ms": "\(report.duration.milliseconds)",
         ])
-
-        // A segment already named for the next record holds none (recovery cut it): start it anew.
-        let next = report.lastSequence + 1
-        try PosixFile.remove(directory.journal + "/" + JournalFormat.segmentName(firstSequence: next))
-        let journal = try FileJournal(
-            directory: directory.journal, nextSequence: next,
-            options: .init(policy: configuration.fsync, segmentSize: configuration.segmentSize),
-            logger: logger, onFatal: onFatal)
         let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, state: state)
         await running.start(tracker: tracker, journal: journal, lastSnapshot: report.snapshot?.sequence ?? 0)
         onReady(tracker, self)

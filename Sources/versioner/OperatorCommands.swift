@@ -259,14 +259,23 @@ struct JournalCommand: ParsableCommand {
 
         func run() throws {
             let directory = DataDirectory(data.dataDir)
+            // Segments older than the kept snapshots are deleted: the journal may start later
+            // than record 1, as long as a snapshot holds everything before its start.
+            let first = try JournalReader.segmentFiles(in: directory.journal).first?.firstSequence ?? 1
+            let newestSnapshot = try SnapshotStore.list(directory.snapshots).snapshots.first?.sequence ?? 0
+            if first > 1, newestSnapshot < first - 1 {
+                print("CORRUPT the journal starts at record \(first) and no snapshot holds the records before it")
+                throw ExitCode.failure
+            }
             let scan: JournalScan
             do {
-                scan = try JournalReader.scan(directory: directory.journal)
+                scan = try JournalReader.scan(directory: directory.journal, after: first - 1)
             } catch let damage as JournalDamage {
                 print("CORRUPT \(damage)")
                 print("run `versioner journal repair --data-dir \(directory.root)` to cut the journal there")
                 throw ExitCode.failure
             }
+            if first > 1 { print("records before \(first) are in the snapshots (newest: sequence \(newestSnapshot))") }
             describe(scan)
             if let torn = scan.tornTail {
                 print("WARNING \(torn); the server cuts it off at its next start (it was never acknowledged)")

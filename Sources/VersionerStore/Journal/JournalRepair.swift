@@ -12,9 +12,11 @@ public struct JournalRepair: Sendable {
     /// `<segment>.cut-<offset>` and the segment truncated; later segments are renamed `*.cut`.
     /// Returns nil when the journal is intact. Take the data directory's lock first.
     public static func repair(_ directory: DataDirectory) throws -> JournalRepair? {
+        // Read from the first segment there is (older ones are deleted once snapshots hold them).
+        let first = try JournalReader.segmentFiles(in: directory.journal).first?.firstSequence ?? 1
         let damage: JournalDamage
         do {
-            guard let torn = try JournalReader.scan(directory: directory.journal).tornTail else { return nil }
+            guard let torn = try JournalReader.scan(directory: directory.journal, after: first - 1).tornTail else { return nil }
             damage = torn
         } catch let found as JournalDamage {
             damage = found
