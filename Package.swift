@@ -16,10 +16,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // The domain: model, validation, pure state, shard actors and queries. No HTTP, no files.
-        .target(name: "VersionerCore"),
+        .target(name: "VersionerCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The system's zlib (Debian: zlib1g-dev), with wrappers for the macros Swift cannot call.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Durability: journal and snapshot files, recovery, and the services that run them. No HTTP.
@@ -41,6 +44,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -74,6 +79,7 @@ let package = Package(
                 "VersionerHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

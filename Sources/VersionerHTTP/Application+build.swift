@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import VersionerCore
 
@@ -11,15 +13,35 @@ public struct ServerConfiguration: Sendable {
     public var basePath: String
     /// Bodies larger than this are refused with 413.
     public var maximumBodySize: Int
+    /// A key accepted as an admin key without being stored (`VERSIONER_ADMIN_KEY`).
+    public var bootstrapAdminKey: String?
+    /// A connection that sends nothing for this long is closed.
+    public var idleTimeout: Duration
+    /// A request must arrive whole within this time from the connection's start or the end of
+    /// the previous answer; a client that trickles bytes is cut off.
+    public var requestTimeout: Duration
+    /// Connections beyond this many wait to be accepted.
+    public var maximumConnections: Int
+    /// At most this many header fields, of at most `maximumHeaderBytes` together.
+    public var maximumHeaderCount: Int
+    public var maximumHeaderBytes: Int
 
     public static let defaultMaximumBodySize = 1024 * 1024
 
     public init(host: String = "127.0.0.1", port: Int = 8080, basePath: String = "",
-                maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize) {
+                maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, bootstrapAdminKey: String? = nil,
+                idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30),
+                maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024) {
         self.host = host
         self.port = port
         self.basePath = basePath
         self.maximumBodySize = maximumBodySize
+        self.bootstrapAdminKey = bootstrapAdminKey
+        self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
+        self.maximumConnections = maximumConnections
+        self.maximumHeaderCount = maximumHeaderCount
+        self.maximumHeaderBytes = maximumHeaderBytes
     }
 }
 
@@ -31,9 +53,18 @@ public func buildApplication(
     logger: Logger = Logger(label: "versioner")
 ) -> some ApplicationProtocol {
     let responder = buildResponder(configuration: configuration, state: state, logger: logger)
+    let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.milliseconds * 1_000_000))
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)],
+        idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.milliseconds * 1_000_000)),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maximumHeaderBytes,
+                                        maxHeaderListSize: configuration.maximumHeaderBytes,
+                                        maxHeaderFieldCount: configuration.maximumHeaderCount))
     return Application(
         responder: responder,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "versioner"),
+        server: .http1(configuration: http1),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "versioner",
+                             availableConnectionsDelegate: .maximum(configuration.maximumConnections, logger: logger)),
         services: services,
         onServerRunning: { channel in
             logger.info("listening", metadata: [
@@ -52,25 +83,26 @@ public func buildResponder(configuration: ServerConfiguration, state: ServerStat
         basePath: configuration.basePath,
         state: state,
         maximumBodySize: configuration.maximumBodySize,
+        authenticator: Authenticator(bootstrapToken: configuration.bootstrapAdminKey),
         logger: logger
     )
 }
 
 /// `GET /health` (the process answers) and `GET /ready` (recovery has finished).
 private let probeRoutes: [Route] = [
-    Route(.get, "/health", handler: .probe { _ in
+    Route(probe: .get, "/health") { _ in
         Reply.json { writer in
             writer.beginObject()
             writer.field("status", "ok")
             writer.endObject()
         }
-    }),
-    Route(.get, "/ready", handler: .probe { state in
+    },
+    Route(probe: .get, "/ready") { state in
         guard state.isReady else { return APIError.unavailable.response }
         return Reply.json { writer in
             writer.beginObject()
             writer.field("status", "ready")
             writer.endObject()
         }
-    }),
+    },
 ]

@@ -100,6 +100,8 @@ struct ReplayState {
         switch change {
         case .environmentSaved(let environment):
             if sequence > catalogSequence { state.catalog.apply(environment) }
+        case .apiKeySaved(let key):
+            if sequence > catalogSequence { state.catalog.apply(key) }
         case .environmentDeleted(let id):
             if sequence > catalogSequence { state.catalog.removeEnvironment(id) }
             // Dropping the deployments to a deleted environment is idempotent: apply it everywhere.

@@ -40,7 +40,7 @@ public protocol SnapshotTaking: Sendable {
 public final class StoreService: Service, SnapshotTaking {
     private let configuration: StoreConfiguration
     private let logger: Logger
-    private let onReady: @Sendable (Tracker, StoreService) -> Void
+    private let onReady: @Sendable (Tracker, StoreService) async throws -> Void
     private let onFatal: @Sendable (String) -> Void
     private let running = SnapshotRunner()
 
@@ -48,7 +48,7 @@ public final class StoreService: Service, SnapshotTaking {
     ///   - onReady: called once recovery has finished, with the tracker to serve.
     ///   - onFatal: called when the journal cannot write; the process must exit non-zero.
     public init(configuration: StoreConfiguration, logger: Logger,
-                onReady: @escaping @Sendable (Tracker, StoreService) -> Void,
+                onReady: @escaping @Sendable (Tracker, StoreService) async throws -> Void,
                 onFatal: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
         self.logger = logger
@@ -86,7 +86,7 @@ public final class StoreService: Service, SnapshotTaking {
         ])
         let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, state: state)
         await running.start(tracker: tracker, journal: journal, lastSnapshot: report.snapshot?.sequence ?? 0)
-        onReady(tracker, self)
+        try await onReady(tracker, self)
 
         // Periodic snapshots until the server has stopped.
         var lastTime = ContinuousClock.now

@@ -263,8 +263,8 @@ struct JournalCommand: ParsableCommand {
             // than record 1, as long as a snapshot holds everything before its start.
             let first = try JournalReader.segmentFiles(in: directory.journal).first?.firstSequence ?? 1
             let newestSnapshot = try SnapshotStore.list(directory.snapshots).snapshots.first?.sequence ?? 0
-            if first > 1, newestSnapshot < first - 1 {
-                print("CORRUPT the journal starts at record \(first) and no snapshot holds the records before it")
+            if let problem = try missingStart(directory) {
+                print("CORRUPT \(problem)")
                 throw ExitCode.failure
             }
             let scan: JournalScan
@@ -300,6 +300,11 @@ struct JournalCommand: ParsableCommand {
             let directory = DataDirectory(data.dataDir)
             let lock = try directory.lock()
             defer { withExtendedLifetime(lock) {} }
+            if let problem = try missingStart(directory) {
+                print("cannot repair: \(problem)")
+                print("the records are gone; restore from a snapshot that holds them: versioner restore --from FILE")
+                throw ExitCode.failure
+            }
             guard let repair = try JournalRepair.repair(directory) else {
                 describe(try JournalReader.scan(directory: directory.journal))
                 print("the journal is intact: nothing to repair")
@@ -312,6 +317,15 @@ struct JournalCommand: ParsableCommand {
             describe(scan)
         }
     }
+}
+
+/// Segments older than the kept snapshots are deleted, so the journal may start after record 1,
+/// as long as a snapshot holds everything before its start. Says what is missing otherwise.
+private func missingStart(_ directory: DataDirectory) throws -> String? {
+    let first = try JournalReader.segmentFiles(in: directory.journal).first?.firstSequence ?? 1
+    let newestSnapshot = try SnapshotStore.list(directory.snapshots).snapshots.first?.sequence ?? 0
+    guard first > 1, newestSnapshot < first - 1 else { return nil }
+    return "the journal starts at record \(first) and no snapshot holds records \(newestSnapshot + 1)…\(first - 1)"
 }
 
 private func describe(_ scan: JournalScan) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 import VersionerCore
@@ -17,6 +18,10 @@ struct Serve: AsyncParsableCommand {
             Recovers the state from the data directory (newest snapshot, then the journal after it), \
             answering 503 until that is done, then serves. SIGTERM or SIGINT stops taking requests, \
             finishes those in flight, flushes the journal, writes a final snapshot and exits 0.
+
+            Every request but /health and /ready needs `Authorization: Bearer <key>`. The key in \
+            $VERSIONER_ADMIN_KEY is an admin key. Without it, the first start on a data directory \
+            without keys creates an admin key and writes it to <data-dir>/admin.key (mode 0600).
             """
     )
 
@@ -58,6 +63,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The least severe log level written: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "The account slug in the keys this server issues (sk_<account>_…): lowercase letters, digits, '-'.")
+    var account = "local"
+
+    @Option(help: "Close a connection that sends nothing for this many seconds.")
+    var idleTimeout = 60
+
+    @Option(help: "Close a connection whose request has not arrived whole within this many seconds.")
+    var requestTimeout = 30
+
+    @Option(help: "The most connections open at once; more wait to be accepted.")
+    var maxConnections = 1024
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodySize > 0 else { throw ValidationError("--max-body-size must be positive") }
@@ -66,6 +83,11 @@ struct Serve: AsyncParsableCommand {
         guard snapshotEvery > 0 else { throw ValidationError("--snapshot-every must be positive") }
         guard keepSnapshots > 0 else { throw ValidationError("--keep-snapshots must be at least 1") }
         guard segmentSize >= 4096 else { throw ValidationError("--segment-size must be at least 4096") }
+        guard APIKeys.isValidAccount(account) else {
+            throw ValidationError("--account must be 1 to 32 lowercase letters, digits or '-'")
+        }
+        guard idleTimeout > 0, requestTimeout > 0 else { throw ValidationError("--idle-timeout and --request-timeout must be positive") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -77,19 +99,29 @@ struct Serve: AsyncParsableCommand {
         let shardCount = shards ?? 2 * max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let state = ServerState()
         let directory = DataDirectory(data.dataDir)
+        let adminKey = ProcessInfo.processInfo.environment["VERSIONER_ADMIN_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let account = self.account
+        let serverLogger = logger
         let store = StoreService(
             configuration: StoreConfiguration(
                 directory: directory, fsync: fsync, segmentSize: segmentSize,
                 snapshotInterval: .seconds(snapshotInterval), snapshotEvery: snapshotEvery,
                 keepSnapshots: keepSnapshots, shardCount: shardCount),
             logger: logger,
-            onReady: { tracker, store in state.markReady(Backend(tracker: tracker, snapshots: store)) },
+            onReady: { tracker, store in
+                if adminKey == nil {
+                    try await bootstrapAdminKey(tracker: tracker, directory: directory, account: account, logger: serverLogger)
+                }
+                state.markReady(Backend(tracker: tracker, snapshots: store, account: account))
+            },
             onFatal: { message in
                 // The journal cannot be trusted any more: stop at once, without answering anything else.
                 printError("versioner: fatal: \(message)")
                 Glibc.exit(74)
             })
-        let configuration = ServerConfiguration(host: host, port: port, basePath: basePath, maximumBodySize: maxBodySize)
+        let configuration = ServerConfiguration(
+            host: host, port: port, basePath: basePath, maximumBodySize: maxBodySize, bootstrapAdminKey: adminKey,
+            idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections)
         let app = buildApplication(configuration: configuration, state: state, services: [store], logger: logger)
         do {
             try await app.runService()
@@ -105,3 +137,28 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension FsyncPolicy: ExpressibleByArgument {}
+
+/// On a first start without keys (and without `VERSIONER_ADMIN_KEY`), makes an admin key and
+/// writes it to `<data-dir>/admin.key`, readable by the owner only. The log names the file,
+/// never the key.
+func bootstrapAdminKey(tracker: Tracker, directory: DataDirectory, account: String, logger: Logger) async throws {
+    guard !tracker.hasKeys else { return }
+    let issued = try await tracker.issueKey(name: "admin", description: "Created at the first start", scopes: [.admin],
+                                            account: account)
+    let path = directory.root + "/admin.key"
+    try writePrivateFile(path, contents: issued.token + "\n")
+    logger.notice("created an admin key; it is in the file named here, readable by this user only",
+                  metadata: ["key.file": "\(path)", "key.prefix": "\(issued.key.prefix)"])
+}
+
+/// Writes a file only its owner can read (mode 0600, set before anything is written).
+func writePrivateFile(_ path: String, contents: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    defer { close(fd) }
+    fchmod(fd, 0o600)
+    let bytes = Array(contents.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 import VersionerCore
 import VersionerHTTP
@@ -36,14 +37,26 @@ struct Answer {
     var link: String? { headers[HTTPField.Name("Link")!] }
 }
 
-/// A test client with one helper per verb.
+/// The admin key the test servers accept (as `VERSIONER_ADMIN_KEY`).
+let testAdminKey = "sk_local_testadmin0000_" + String(repeating: "T", count: 40)
+
+/// A test client with one helper per verb; it sends `key` (the admin key unless told otherwise).
 struct API {
     let client: any TestClientProtocol
     let tracker: Tracker
+    var key: String? = testAdminKey
+
+    /// The same client sending another key (nil: none).
+    func with(key: String?) -> API {
+        var copy = self
+        copy.key = key
+        return copy
+    }
 
     func call(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Answer {
         var headers = headers
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        if let key, headers[.authorization] == nil { headers[.authorization] = "Bearer \(key)" }
         let response = try await client.execute(uri: path, method: method, headers: headers,
                                                 body: body.map { ByteBuffer(string: $0) })
         return Answer(response)
@@ -98,11 +111,12 @@ func jsonText(_ object: Any) -> String {
 
 /// Runs `body` against a fresh server (in-memory journal), through Hummingbird's router test client.
 func withAPI(basePath: String = "", maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, ready: Bool = true,
-             _ body: @Sendable (API) async throws -> Void) async throws {
+             logger: Logger = Logger(label: "test"), _ body: @Sendable (API) async throws -> Void) async throws {
     let tracker = Tracker(shardCount: 4, journal: InMemoryJournal())
     let app = buildApplication(
-        configuration: ServerConfiguration(port: 0, basePath: basePath, maximumBodySize: maximumBodySize),
-        state: ServerState(ready ? Backend(tracker: tracker) : nil))
+        configuration: ServerConfiguration(port: 0, basePath: basePath, maximumBodySize: maximumBodySize,
+                                           bootstrapAdminKey: testAdminKey),
+        state: ServerState(ready ? Backend(tracker: tracker) : nil), logger: logger)
     try await app.test(.router) { client in
         try await body(API(client: client, tracker: tracker))
     }

@@ -9,6 +9,9 @@ import FoundationNetworking
 
 /// The real `versioner serve` as a child process on a data directory.
 final class ServerProcess: Sendable {
+    /// The admin key the test servers are started with.
+    static let adminKey = "sk_local_crashtest0000_" + String(repeating: "K", count: 40)
+
     static let binary = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appending(path: ".build/debug/versioner").path()
 
@@ -20,6 +23,7 @@ final class ServerProcess: Sendable {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first: swift build")
         let process = Process()
         process.executableURL = URL(filePath: binary)
+        process.environment = ProcessInfo.processInfo.environment.merging(["VERSIONER_ADMIN_KEY": adminKey]) { _, new in new }
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--snapshot-every", "150"] + extraArguments
         let output = Pipe()
         process.standardOutput = output
@@ -74,6 +78,7 @@ final class ServerProcess: Sendable {
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(body.utf8)
+        request.setValue("Bearer \(Self.adminKey)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = 10
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -82,6 +87,7 @@ final class ServerProcess: Sendable {
     func get(_ path: String) async throws -> JSONValue {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.timeoutInterval = 10
+        request.setValue("Bearer \(Self.adminKey)", forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: request)
         return try JSONValue(parsing: String(decoding: data, as: UTF8.self))
     }

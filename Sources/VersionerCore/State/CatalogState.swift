@@ -6,6 +6,8 @@ public struct CatalogState: Sendable {
     private var environmentIDsByName: [String: EntityID] = [:]
     private var shardByProductName: [String: Int] = [:]
     private var shardByProductID: [EntityID: Int] = [:]
+    public private(set) var keys: [EntityID: APIKey] = [:]
+    private var keyIDsByPublicID: [String: EntityID] = [:]
 
     public init() {}
 
@@ -28,6 +30,16 @@ public struct CatalogState: Sendable {
     public mutating func removeEnvironment(_ id: EntityID) {
         guard let old = environments.removeValue(forKey: id) else { return }
         environmentIDsByName[old.name] = nil
+    }
+
+    /// The key whose public id (the part after the account in `sk_<account>_<key id>_…`) is this.
+    public func key(publicID: String) -> APIKey? {
+        keyIDsByPublicID[publicID].flatMap { keys[$0] }
+    }
+
+    public mutating func apply(_ key: APIKey) {
+        keys[key.id] = key
+        keyIDsByPublicID[key.keyID] = key.id
     }
 
     /// The shard that holds the product of that name, if it exists.

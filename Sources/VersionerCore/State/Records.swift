@@ -107,4 +107,6 @@ public enum StateChange: Hashable, Sendable {
     case environmentSaved(Environment)
     /// An environment deleted with the deployments to it (its events stay in the audit log).
     case environmentDeleted(EntityID)
+    /// An API key created, revoked, or marked used; carries the whole new value (a hash, never the secret).
+    case apiKeySaved(APIKey)
 }

@@ -17,6 +17,8 @@ public struct TrackerState: Sendable {
             catalog.apply(environment)
         case .environmentDeleted(let id):
             catalog.removeEnvironment(id)
+        case .apiKeySaved(let key):
+            catalog.apply(key)
         default:
             break
         }
@@ -40,7 +42,7 @@ extension Dictionary where Key == EntityID, Value == ProductState {
             self[product.id, default: ProductState(product: product)].apply(product)
         case .productDeleted(let id):
             self[id] = nil
-        case .environmentSaved:
+        case .environmentSaved, .apiKeySaved:
             break
         case .environmentDeleted(let id):
             for productID in Array(keys) {

@@ -192,14 +192,77 @@ public final class Tracker: Sendable {
         try await waitDurable(sequence)
     }
 
+    // MARK: API keys
+
+    /// Makes a new key and saves its hash; the returned token is the only copy of the secret.
+    public func issueKey(name: String, description: String?, scopes: [Scope], account: String) async throws(TrackerError) -> IssuedKey {
+        let issued = APIKeys.issue(id: services.ids.next(), name: name, description: description, scopes: scopes,
+                                   account: account, at: services.clock.now())
+        try await save(issued.key)
+        return issued
+    }
+
+    /// Revokes a key: from the next request on, it is refused.
+    public func revokeKey(id: EntityID) async throws(TrackerError) -> APIKey {
+        let now = services.clock.now()
+        guard var key = services.catalog.withLock({ $0.keys[id] }) else { throw .notFound("API key not found") }
+        if key.revokedAt == nil {
+            key.revokedAt = now
+            try await save(key)
+        }
+        return key
+    }
+
+    private func save(_ key: APIKey) async throws(TrackerError) {
+        let result: Result<UInt64, JournalError> = services.catalog.withLock { catalog in
+            services.journal.appending(.apiKeySaved(key)).map { sequence in
+                catalog.apply(key)
+                return sequence
+            }
+        }
+        switch result {
+        case .success(let sequence): try await waitDurable(sequence)
+        case .failure(let error): throw .journal(error)
+        }
+    }
+
+    /// The key with this public id (`sk_<account>_<key id>_…`), revoked or not.
+    public func key(publicID: String) -> APIKey? {
+        services.catalog.withLock { $0.key(publicID: publicID) }
+    }
+
+    public func key(id: EntityID) throws(TrackerError) -> APIKey {
+        guard let key = services.catalog.withLock({ $0.keys[id] }) else { throw .notFound("API key not found") }
+        return key
+    }
+
+    public func keys(_ page: PageRequest) -> Page<APIKey> {
+        let all = services.catalog.withLock { Array($0.keys.values) }
+        return page.page(all.filter { page.admits($0.id) }, id: \.id)
+    }
+
+    /// Whether any key exists (revoked ones included).
+    public var hasKeys: Bool { services.catalog.withLock { !$0.keys.isEmpty } }
+
+    /// Records that a key was used. Coalesced: the journal gets at most one such change per key
+    /// a minute, and nobody waits for it.
+    public func noteUse(of keyID: EntityID) {
+        let now = services.clock.now()
+        services.catalog.withLock { catalog in
+            guard var key = catalog.keys[keyID] else { return }
+            if let last = key.lastUsedAt, now.microseconds - last.microseconds < 60_000_000 { return }
+            key.lastUsedAt = now
+            if case .success = services.journal.appending(.apiKeySaved(key)) { catalog.apply(key) }
+        }
+    }
+
     // MARK: Versions and builds
 
     public func versions(_ query: VersionQuery, _ page: PageRequest) async -> Page<VersionView> {
         let candidates = await gather { contents in
-            contents.products(named: query.product).flatMap { state in
-                let versions = query.scmSha.map { state.versions(withSha: $0) } ?? state.versions
-                return page.newest(versions, id: \.id) { _ in true }.map { contents.view($0, in: state) }
-            }
+            let states = contents.products(named: query.product)
+            let sources = states.map { state in AscendingSource(query.scmSha.map { state.versions(withSha: $0) } ?? state.versions) }
+            return page.newest(merging: sources, id: \.id) { _ in true }.map { contents.view($0.element, in: states[$0.source]) }
         }
         return page.page(candidates.flatMap { $0 }, id: \.version.id)
     }
@@ -214,17 +277,13 @@ public final class Tracker: Sendable {
 
     public func builds(_ query: BuildQuery, _ page: PageRequest) async -> Page<BuildView> {
         let candidates = await gather { contents in
-            contents.products(named: query.product).flatMap { state -> [BuildView] in
-                let builds: [Build]
-                if let name = query.version {
-                    guard let version = state.version(named: name) else { return [] }
-                    builds = state.builds(ofVersion: version.id)
-                } else {
-                    builds = state.builds
-                }
-                return page.newest(builds, id: \.id) { query.status == nil || $0.status == query.status }
-                    .map { contents.view($0, in: state) }
+            let states = contents.products(named: query.product)
+            let sources = states.map { state -> AscendingSource<Build> in
+                guard let name = query.version else { return AscendingSource(state.builds) }
+                return AscendingSource(state.version(named: name).map { state.builds(ofVersion: $0.id) } ?? [])
             }
+            return page.newest(merging: sources, id: \.id) { query.status == nil || $0.status == query.status }
+                .map { contents.view($0.element, in: states[$0.source]) }
         }
         return page.page(candidates.flatMap { $0 }, id: \.build.id)
     }
@@ -246,27 +305,30 @@ public final class Tracker: Sendable {
                 guard let environment = contents.catalog.environment(named: name) else { return [DeploymentView]() }
                 environmentID = environment.id
             }
-            return contents.products(named: query.product).flatMap { state -> [DeploymentView] in
-                var versionID: EntityID?
+            var states: [ProductState] = []
+            var versionIDs: [EntityID?] = []
+            for state in contents.products(named: query.product) {
                 if let name = query.version {
-                    guard let version = state.version(named: name) else { return [] }
-                    versionID = version.id
-                }
-                let matches: (Deployment) -> Bool = { deployment in
-                    (versionID == nil || deployment.versionID == versionID)
-                        && (query.status == nil || deployment.status == query.status)
-                        && (query.since.map { deployment.deployedAt >= $0 } ?? true)
-                        && (query.until.map { deployment.deployedAt <= $0 } ?? true)
-                }
-                let found: [Deployment]
-                if let environmentID {
-                    let positions = state.deploymentPositions(environmentID: environmentID)
-                    found = page.newest(positions.lazy.map { state.deployments[$0] }, id: \.id, where: matches)
+                    guard let version = state.version(named: name) else { continue }
+                    versionIDs.append(version.id)
                 } else {
-                    found = page.newest(state.deployments, id: \.id, where: matches)
+                    versionIDs.append(nil)
                 }
-                return found.map { contents.view($0, in: state) }
+                states.append(state)
             }
+            let sources = states.map { state -> AscendingSource<Deployment> in
+                guard let environmentID else { return AscendingSource(state.deployments) }
+                let positions = state.deploymentPositions(environmentID: environmentID)
+                let deployments = state.deployments
+                return AscendingSource(count: positions.count) { deployments[positions[$0]] }
+            }
+            let matches: (Deployment) -> Bool = { deployment in
+                (query.version == nil || versionIDs.contains(deployment.versionID))
+                    && (query.status == nil || deployment.status == query.status)
+                    && (query.since.map { deployment.deployedAt >= $0 } ?? true)
+                    && (query.until.map { deployment.deployedAt <= $0 } ?? true)
+            }
+            return page.newest(merging: sources, id: \.id, where: matches).map { contents.view($0.element, in: states[$0.source]) }
         }
         return page.page(candidates.flatMap { $0 }, id: \.deployment.id)
     }
@@ -312,14 +374,13 @@ public final class Tracker: Sendable {
     /// The audit log of accepted events, newest first.
     public func events(_ query: EventQuery, _ page: PageRequest) async -> Page<LoggedEvent> {
         let candidates = await gather { contents in
-            contents.products(named: query.product).flatMap { state in
-                page.newest(state.events, id: \.id) { event in
-                    (query.kind == nil || event.kind == query.kind)
-                        && (query.status == nil || event.status == query.status)
-                        && (query.environment == nil || event.environmentName == query.environment)
-                        && (query.since.map { event.recordedAt >= $0 } ?? true)
-                }
-            }
+            let sources = contents.products(named: query.product).map { AscendingSource($0.events) }
+            return page.newest(merging: sources, id: \.id) { event in
+                (query.kind == nil || event.kind == query.kind)
+                    && (query.status == nil || event.status == query.status)
+                    && (query.environment == nil || event.environmentName == query.environment)
+                    && (query.since.map { event.recordedAt >= $0 } ?? true)
+            }.map(\.element)
         }
         return page.page(candidates.flatMap { $0 }, id: \.id)
     }
@@ -342,31 +403,5 @@ extension Shard {
     /// Runs a write inside this shard's turn.
     func perform<T: Sendable>(_ body: @Sendable (isolated Shard) throws(TrackerError) -> T) throws(TrackerError) -> T {
         try body(self)
-    }
-}
-
-extension PageRequest {
-    /// Up to `limit + 1` items of `items` (in ascending id order) that come after the cursor and
-    /// match, newest first: one more than a page, so that the merge knows whether a next page exists.
-    func newest<C: RandomAccessCollection>(_ items: C, id: (C.Element) -> EntityID,
-                                           where matches: (C.Element) -> Bool) -> [C.Element] {
-        var end = items.endIndex
-        if let cursor {
-            // Binary search for the first item not older than the cursor.
-            var low = items.startIndex
-            var high = items.endIndex
-            while low < high {
-                let middle = items.index(low, offsetBy: items.distance(from: low, to: high) / 2)
-                if id(items[middle]) < cursor { low = items.index(after: middle) } else { high = middle }
-            }
-            end = low
-        }
-        var found: [C.Element] = []
-        var index = end
-        while index > items.startIndex, found.count <= limit {
-            index = items.index(before: index)
-            if matches(items[index]) { found.append(items[index]) }
-        }
-        return found
     }
 }

@@ -101,3 +101,41 @@ public struct EnvironmentPatch: Hashable, Sendable {
         return environment
     }
 }
+
+/// A validated `POST /api-keys/` body.
+public struct NewKey: Hashable, Sendable {
+    public var name: String
+    public var description: String?
+    public var scopes: [Scope]
+
+    public init(name: String, description: String? = nil, scopes: [Scope]) {
+        self.name = name
+        self.description = description
+        self.scopes = scopes
+    }
+
+    public static func validate(_ body: [JSONMember]) -> Result<NewKey, ValidationFailure> {
+        var fields = FieldReader(body)
+        let name = fields.requiredString("name", maxLength: 255)
+        let description = fields.optionalString("description", maxLength: 2000)
+        var errors = fields.errors
+        var scopes: [Scope] = []
+        let accepted = Scope.allCases.map(\.rawValue)
+        switch body.last(where: { $0.key == "scopes" })?.value {
+        case .array(let words)? where !words.isEmpty:
+            for (index, word) in words.enumerated() {
+                if let scope = word.stringValue.flatMap(Scope.init(rawValue:)) {
+                    scopes.append(scope)
+                } else {
+                    errors.append(FieldError(["body", "scopes", String(index)], .notOneOf(accepted)))
+                }
+            }
+        case nil, .null?, .array?:
+            errors.append(FieldError(["body", "scopes"], .missing))
+        default:
+            errors.append(FieldError(["body", "scopes"], .notOneOf(accepted)))
+        }
+        return errors.isEmpty ? .success(NewKey(name: name, description: description, scopes: scopes))
+            : .failure(ValidationFailure(errors))
+    }
+}

@@ -10,7 +10,7 @@ extension HTTPField.Name {
 /// Every endpoint of spec §3–4, each a thin translation: decode, call the tracker, encode.
 struct APIRoutes {
     var all: [Route] {
-        eventRoutes + productRoutes + environmentRoutes + queryRoutes + adminRoutes
+        eventRoutes + productRoutes + environmentRoutes + queryRoutes + keyRoutes + adminRoutes
     }
 
     // MARK: Events (§3)
@@ -22,13 +22,13 @@ struct APIRoutes {
             return Reply.json { $0.build(recorded.subject) }
         }
         return [
-            Route(.post, "/deployment-events") { input throws(APIError) in
+            Route(.post, "/deployment-events", scope: .eventsWrite) { input throws(APIError) in
                 let event = try DeploymentEventInput.validate(try await input.jsonObject()).orReject()
                 let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event) }
                 return Reply.json { $0.deployment(recorded.subject) }
             },
-            Route(.post, "/build-events", recordBuild),
-            Route(.post, "/version-events", recordBuild),
+            Route(.post, "/build-events", scope: .eventsWrite, recordBuild),
+            Route(.post, "/version-events", scope: .eventsWrite, recordBuild),
         ]
     }
 
@@ -155,6 +155,37 @@ struct APIRoutes {
                 let page = reader.page()
                 try reader.check()
                 return Reply.list(await input.tracker.events(query, page), for: input) { $0.event($1) }
+            },
+        ]
+    }
+
+    // MARK: API keys (§5)
+
+    private var keyRoutes: [Route] {
+        [
+            Route(.get, "/api-keys", scope: .admin) { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let page = reader.page()
+                try reader.check()
+                return Reply.list(input.tracker.keys(page), for: input) { $0.apiKey($1) }
+            },
+            Route(.post, "/api-keys") { input throws(APIError) in
+                let new = try NewKey.validate(try await input.jsonObject()).orReject()
+                let issued = try await tracked { () throws(TrackerError) in
+                    try await input.tracker.issueKey(name: new.name, description: new.description, scopes: new.scopes,
+                                                     account: input.backend.account)
+                }
+                return Reply.json(.created) { $0.apiKey(issued.key, token: issued.token) }
+            },
+            Route(.get, "/api-keys/{id}", scope: .admin) { input throws(APIError) in
+                let id = try input.id()
+                let key = try await tracked { () throws(TrackerError) in try input.tracker.key(id: id) }
+                return Reply.json { $0.apiKey(key) }
+            },
+            Route(.delete, "/api-keys/{id}") { input throws(APIError) in
+                let id = try input.id()
+                _ = try await tracked { () throws(TrackerError) in try await input.tracker.revokeKey(id: id) }
+                return Reply.noContent
             },
         ]
     }

@@ -20,15 +20,24 @@ public struct Route: Sendable {
 
     public let method: HTTPRequest.Method
     public let segments: [Segment]
+    /// The scope a key needs; nil for the public routes.
+    public let scope: Scope?
     let handler: Handler
 
-    init(_ method: HTTPRequest.Method, _ pattern: String,
+    /// A route that needs a key: by default `read` for GET and `admin` for everything else.
+    init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope? = nil,
          _ handler: @escaping @Sendable (RequestInput) async throws(APIError) -> Response) {
-        self.init(method, pattern, handler: .api(handler))
+        self.init(method, pattern, scope: scope ?? (method == .get ? .read : .admin), handler: .api(handler))
     }
 
-    init(_ method: HTTPRequest.Method, _ pattern: String, handler: Handler) {
+    /// A public probe, answered also while the server recovers.
+    init(probe method: HTTPRequest.Method, _ pattern: String, _ probe: @escaping @Sendable (ServerState) -> Response) {
+        self.init(method, pattern, scope: nil, handler: .probe(probe))
+    }
+
+    private init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope?, handler: Handler) {
         self.method = method
+        self.scope = scope
         self.segments = pattern.split(separator: "/").map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }

@@ -9,10 +9,13 @@ public struct Backend: Sendable {
     public let tracker: Tracker
     /// Takes a snapshot on demand; nil when the server keeps no files (tests, in-memory journal).
     public let snapshots: (any SnapshotTaking)?
+    /// The account slug of the keys this server issues (`sk_<account>_…`).
+    public let account: String
 
-    public init(tracker: Tracker, snapshots: (any SnapshotTaking)? = nil) {
+    public init(tracker: Tracker, snapshots: (any SnapshotTaking)? = nil, account: String = "local") {
         self.tracker = tracker
         self.snapshots = snapshots
+        self.account = account
     }
 }
 
@@ -47,12 +50,15 @@ public struct VersionerResponder: HTTPResponder {
     private let basePath: [Substring]
     private let state: ServerState
     private let maximumBodySize: Int
+    private let authenticator: Authenticator
     private let logger: Logger
 
-    init(routes: [Route], basePath: String, state: ServerState, maximumBodySize: Int, logger: Logger) {
+    init(routes: [Route], basePath: String, state: ServerState, maximumBodySize: Int, authenticator: Authenticator,
+         logger: Logger) {
         self.routes = routes
         self.basePath = basePath.split(separator: "/")
         self.state = state
+        self.authenticator = authenticator
         self.maximumBodySize = maximumBodySize
         self.logger = logger
     }
@@ -89,6 +95,9 @@ public struct VersionerResponder: HTTPResponder {
                 handle = api
             }
             guard let backend = state.backend else { return APIError.unavailable.response }
+            if let scope = route.scope, let refusal = authenticator.check(request, needs: scope, tracker: backend.tracker) {
+                return refusal.response
+            }
             let path = "/" + (basePath + segments).joined(separator: "/") + (request.uri.path.hasSuffix("/") ? "/" : "")
             let input = RequestInput(backend: backend, request: request, context: context, parameters: parameters,
                                      query: QueryParameters(request.uri.query), path: path,

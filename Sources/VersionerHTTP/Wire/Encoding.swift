@@ -39,6 +39,24 @@ extension JSONWriter {
         endObject()
     }
 
+    /// A key as lists show it: never the secret or its hash. `token` is the whole key, shown once.
+    mutating func apiKey(_ apiKey: APIKey, token: String? = nil) {
+        beginObject()
+        field("id", apiKey.id)
+        field("name", apiKey.name)
+        field("description", apiKey.description)
+        key("scopes")
+        beginArray()
+        for scope in apiKey.scopes { string(scope.rawValue) }
+        endArray()
+        field("prefix", apiKey.prefix)
+        field("created_at", apiKey.createdAt)
+        field("last_used_at", apiKey.lastUsedAt)
+        field("revoked_at", apiKey.revokedAt)
+        if let token { field("key", token) }
+        endObject()
+    }
+
     mutating func environment(_ environment: Environment) {
         beginObject()
         field("id", environment.id)

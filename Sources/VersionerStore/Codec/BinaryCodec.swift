@@ -35,6 +35,10 @@ struct BinaryWriter {
         bytes.append(value ? 1 : 0)
     }
 
+    mutating func bytes(_ value: [UInt8]) {
+        bytes.append(contentsOf: value)
+    }
+
     mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
@@ -133,6 +137,12 @@ struct BinaryReader {
         let value = try uvarint()
         guard value <= UInt64(bytes.count - offset) else { throw DecodingError("count \(value) exceeds the data at byte \(offset)") }
         return Int(value)
+    }
+
+    mutating func bytes(_ count: Int) throws(DecodingError) -> [UInt8] {
+        guard offset + count <= bytes.count else { throw DecodingError("unexpected end of data at byte \(offset)") }
+        defer { offset += count }
+        return Array(bytes[offset..<(offset + count)])
     }
 
     mutating func bool() throws(DecodingError) -> Bool {

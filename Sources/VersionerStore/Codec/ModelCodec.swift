@@ -62,6 +62,16 @@ extension BinaryWriter {
         json(d.extraMetadata); timestamp(d.createdAt); id(d.lastEventID); timestamp(d.lastRecordedAt)
     }
 
+    mutating func apiKey(_ k: APIKey) {
+        id(k.id); string(k.name); string(k.description)
+        count(k.scopes.count)
+        for scope in k.scopes { string(scope.rawValue) }
+        string(k.account); string(k.keyID)
+        count(k.salt.count); bytes(k.salt)
+        count(k.secretHash.count); bytes(k.secretHash)
+        timestamp(k.createdAt); timestamp(k.lastUsedAt); timestamp(k.revokedAt)
+    }
+
     mutating func loggedEvent(_ e: LoggedEvent) {
         switch e {
         case .deployment(let event): byte(1); deploymentEvent(event)
@@ -78,6 +88,7 @@ extension BinaryWriter {
         case .productDeleted(let i): byte(4); id(i)
         case .environmentSaved(let e): byte(5); environment(e)
         case .environmentDeleted(let i): byte(6); id(i)
+        case .apiKeySaved(let k): byte(7); apiKey(k)
         }
     }
 }
@@ -148,6 +159,25 @@ extension BinaryReader {
                    lastEventID: try id(), lastRecordedAt: try timestamp())
     }
 
+    mutating func apiKey() throws(DecodingError) -> APIKey {
+        let id = try id()
+        let name = try string()
+        let description = try optionalString()
+        var scopes: [Scope] = []
+        for _ in 0..<(try count()) {
+            let word = try string()
+            guard let scope = Scope(rawValue: word) else { throw DecodingError("unknown scope \(word)") }
+            scopes.append(scope)
+        }
+        let account = try string()
+        let keyID = try string()
+        let salt = try bytes(try count())
+        let hash = try bytes(try count())
+        return APIKey(id: id, name: name, description: description, scopes: scopes, account: account, keyID: keyID,
+                      salt: salt, secretHash: hash, createdAt: try timestamp(), lastUsedAt: try optionalTimestamp(),
+                      revokedAt: try optionalTimestamp())
+    }
+
     mutating func loggedEvent() throws(DecodingError) -> LoggedEvent {
         switch try byte() {
         case 1: return .deployment(try deploymentEvent())
@@ -164,6 +194,7 @@ extension BinaryReader {
         case 4: return .productDeleted(try id())
         case 5: return .environmentSaved(try environment())
         case 6: return .environmentDeleted(try id())
+        case 7: return .apiKeySaved(try apiKey())
         case let kind: throw DecodingError("unknown change kind \(kind)")
         }
     }

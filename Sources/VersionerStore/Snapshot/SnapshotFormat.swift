@@ -32,7 +32,9 @@ public struct LoadedSnapshot: Sendable {
 /// Encodes and decodes snapshot files (documented in `snapshots/README.md`).
 public enum SnapshotFormat {
     static let magic: [UInt8] = Array("VSNP".utf8)
-    public static let version: UInt16 = 1
+    /// Version 2 added API keys after the environments; version 1 files (no keys) still load.
+    public static let version: UInt16 = 2
+    static let readableVersions: ClosedRange<UInt16> = 1...2
     static let headerSize = 40
     public static let fileExtension = ".snap"
 
@@ -48,6 +50,9 @@ public enum SnapshotFormat {
         let environments = capture.catalog.environments.values.sorted { $0.id < $1.id }
         writer.count(environments.count)
         for environment in environments { writer.environment(environment) }
+        let keys = capture.catalog.keys.values.sorted { $0.id < $1.id }
+        writer.count(keys.count)
+        for key in keys { writer.apiKey(key) }
         let products = capture.shards.flatMap { shard in shard.products.values.map { (shard.sequence, $0) } }
             .sorted { $0.1.product.id < $1.1.product.id }
         writer.count(products.count)
@@ -99,7 +104,7 @@ public enum SnapshotFormat {
             version: bytes.readBigEndian(UInt16.self, at: 4), sequence: bytes.readBigEndian(UInt64.self, at: 8),
             uncompressedLength: bytes.readBigEndian(UInt64.self, at: 16), compressedLength: bytes.readBigEndian(UInt64.self, at: 24),
             payloadCRC: bytes.readBigEndian(UInt32.self, at: 32))
-        guard header.version == version else {
+        guard readableVersions.contains(header.version) else {
             throw SnapshotError(path: path, reason: "unknown snapshot format version \(header.version)")
         }
         guard header.compressedLength == UInt64(bytes.count - headerSize) else {
@@ -131,6 +136,9 @@ public enum SnapshotFormat {
         let catalogSequence = try reader.uvarint()
         var catalog = CatalogState()
         for _ in 0..<(try reader.count()) { catalog.apply(try reader.environment()) }
+        if header.version >= 2 {
+            for _ in 0..<(try reader.count()) { catalog.apply(try reader.apiKey()) }
+        }
         var products: [EntityID: ProductState] = [:]
         var sequences: [EntityID: UInt64] = [:]
         for _ in 0..<(try reader.count()) {

@@ -1,0 +1,35 @@
+import HTTPTypes
+import Hummingbird
+import VersionerCore
+
+/// Checks `Authorization: Bearer <key>` against the keys the tracker holds (spec §1, §5).
+///
+/// Neither the header nor the key ever reaches a log line or an error body.
+struct Authenticator: Sendable {
+    /// The key of `VERSIONER_ADMIN_KEY`: an admin key that is configured rather than stored.
+    let bootstrapToken: String?
+
+    static let unauthenticated = APIError(.unauthorized, "Invalid authentication credentials",
+                                          headers: [.wwwAuthenticate: "Bearer"])
+    static let forbidden = APIError(.forbidden, "You do not have permission to perform this action")
+
+    /// Nil when the request may go on; else the 401 or 403 answer.
+    func check(_ request: Request, needs scope: Scope, tracker: Tracker) -> APIError? {
+        guard let token = Self.bearerToken(request.headers[.authorization]) else { return Self.unauthenticated }
+        if let bootstrapToken, constantTimeEqual(Array(token.utf8), Array(bootstrapToken.utf8)) { return nil }
+        guard let parts = APIKeys.parse(token), let key = tracker.key(publicID: parts.keyID),
+              key.account == parts.account, key.matches(secret: parts.secret), key.revokedAt == nil
+        else { return Self.unauthenticated }
+        tracker.noteUse(of: key.id)
+        return key.allows(scope) ? nil : Self.forbidden
+    }
+
+    /// The token of a `Bearer` authorization (the scheme is case-insensitive).
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: " \t")
+        return token.isEmpty ? nil : token
+    }
+}
