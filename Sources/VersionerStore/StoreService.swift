@@ -66,11 +66,8 @@ public final class StoreService: Service, SnapshotTaking {
         let (lock, state, report, journal) = try await onOwnThread {
             let lock = try directory.lock()
             let (state, report) = try Recovery.recover(directory, cutTornTail: true, logger: logger)
-            // A segment already named for the next record holds none (recovery cut it): start it anew.
-            let next = report.lastSequence + 1
-            try PosixFile.remove(directory.journal + "/" + JournalFormat.segmentName(firstSequence: next))
-            let journal = try FileJournal(
-                directory: directory.journal, nextSequence: next,
+            let journal = try FileJournal.continuing(
+                directory, after: report.lastSequence,
                 options: .init(policy: configuration.fsync, segmentSize: configuration.segmentSize),
                 logger: logger, onFatal: onFatal)
             return (lock, state, report, journal)

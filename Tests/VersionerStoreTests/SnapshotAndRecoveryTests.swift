@@ -11,9 +11,7 @@ struct SnapshotAndRecoveryTests {
     /// A tracker journaling to files in `directory`, as the server runs it.
     func openTracker(_ directory: TemporaryDirectory) throws -> (Tracker, FileJournal) {
         let (state, report) = try Recovery.recover(directory.data, cutTornTail: true, logger: quietLogger)
-        let next = report.lastSequence + 1
-        try PosixFile.remove(directory.data.journal + "/" + JournalFormat.segmentName(firstSequence: next))
-        let journal = try FileJournal(directory: directory.data.journal, nextSequence: next, logger: quietLogger, onFatal: { _ in })
+        let journal = try FileJournal.continuing(directory.data, after: report.lastSequence, logger: quietLogger, onFatal: { _ in })
         return (Tracker(shardCount: 4, journal: journal, state: state), journal)
     }
 

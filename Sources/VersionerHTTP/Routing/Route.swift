@@ -50,7 +50,8 @@ public struct Route: Sendable {
         return false
     }
 
-    /// The pattern as written in the API documentation: `/products/{id}`, collections with a trailing `/`.
+    /// The pattern as written in the API documentation: collections end in `/` (`/products/`),
+    /// items and probes do not (`/products/{id}`, `/health`).
     public var path: String {
         let parts = segments.map { segment -> String in
             switch segment {
@@ -59,7 +60,7 @@ public struct Route: Sendable {
             }
         }
         let joined = "/" + parts.joined(separator: "/")
-        if case .literal? = segments.last, segments.count == 1 { return joined + "/" }
+        if case .literal? = segments.last, !isProbe { return joined + "/" }
         return joined
     }
 

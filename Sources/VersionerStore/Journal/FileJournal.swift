@@ -79,6 +79,15 @@ public final class FileJournal: Journal, @unchecked Sendable {
         thread.start()
     }
 
+    /// Opens the journal of a recovered data directory for records after `lastSequence`.
+    /// A segment already named for the next record holds none (recovery cut it): it is begun anew.
+    public static func continuing(_ directory: DataDirectory, after lastSequence: UInt64, options: Options = Options(),
+                                  logger: Logger, onFatal: @escaping @Sendable (String) -> Void) throws -> FileJournal {
+        let next = lastSequence + 1
+        try PosixFile.remove(directory.journal + "/" + JournalFormat.segmentName(firstSequence: next))
+        return try FileJournal(directory: directory.journal, nextSequence: next, options: options, logger: logger, onFatal: onFatal)
+    }
+
     public var lastSequence: UInt64 {
         condition.lock()
         defer { condition.unlock() }

@@ -68,3 +68,4 @@ public enum JournalFormat {
         return (time, change)
     }
 }
+
