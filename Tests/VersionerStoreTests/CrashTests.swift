@@ -17,13 +17,18 @@ final class ServerProcess: Sendable {
 
     private let process: Process
     let port: Int
+    /// Every line the server wrote so far.
+    let output: LineLog
 
     /// Starts the server and returns once it has recovered and listens.
-    static func start(dataDirectory: String, extraArguments: [String] = []) async throws -> ServerProcess {
+    static func start(dataDirectory: String, extraArguments: [String] = [], withAdminKey: Bool = true) async throws -> ServerProcess {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first: swift build")
         let process = Process()
         process.executableURL = URL(filePath: binary)
-        process.environment = ProcessInfo.processInfo.environment.merging(["VERSIONER_ADMIN_KEY": adminKey]) { _, new in new }
+        var environment = ProcessInfo.processInfo.environment
+        environment["VERSIONER_ADMIN_KEY"] = withAdminKey ? adminKey : nil
+        process.environment = environment
+        let log = LineLog()
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--snapshot-every", "150"] + extraArguments
         let output = Pipe()
         process.standardOutput = output
@@ -43,7 +48,10 @@ final class ServerProcess: Sendable {
                 text = parts.removeLast()
                 return parts
             }
-            for line in complete { continuation.yield(line) }
+            for line in complete {
+                log.append(line)
+                continuation.yield(line)
+            }
         }
         try process.run()
         // Await the log lines that say recovery has finished and the port is open.
@@ -56,14 +64,15 @@ final class ServerProcess: Sendable {
             }
             if recovered, port != nil { break }
         }
-        let server = ServerProcess(process: process, port: try #require(port, "the server did not start"))
+        let server = ServerProcess(process: process, port: try #require(port, "the server did not start"), output: log)
         Task { for await _ in lines {} }  // keep draining its output
         return server
     }
 
-    private init(process: Process, port: Int) {
+    private init(process: Process, port: Int, output: LineLog) {
         self.process = process
         self.port = port
+        self.output = output
     }
 
     func kill(_ signal: Int32) {
@@ -73,12 +82,12 @@ final class ServerProcess: Sendable {
 
     var exitStatus: Int32 { process.terminationStatus }
 
-    func post(_ path: String, _ body: String) async throws -> Int {
+    func post(_ path: String, _ body: String, key: String = ServerProcess.adminKey) async throws -> Int {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(body.utf8)
-        request.setValue("Bearer \(Self.adminKey)", forHTTPHeaderField: "Authorization")
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = 10
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -151,4 +160,11 @@ final class VersionSet: Sendable {
     private let stored = Mutex(Set<String>())
     func insert(_ version: String) { stored.withLock { _ = $0.insert(version) } }
     var values: Set<String> { stored.withLock { $0 } }
+}
+
+/// Lines collected from a process's output.
+final class LineLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }

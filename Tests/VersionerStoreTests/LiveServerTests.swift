@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import VersionerCore
+@testable import VersionerStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("The server's defences", .serialized)
+struct LiveServerTests {
+    @Test("A first start without keys writes an admin key to admin.key (0600) and logs its path, never the key")
+    func bootstrapAdminKey() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess.start(dataDirectory: directory.path, withAdminKey: false)
+        let path = directory.path + "/admin.key"
+        let key = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(APIKeys.parse(key) != nil)
+        let body = #"{"product_name": "p", "version": "1", "environment_name": "e", "status": "success"}"#
+        #expect(try await server.post("/deployment-events/", body, key: key) == 200)
+        #expect(try await server.post("/deployment-events/", body, key: "sk_local_stranger0000_" + String(repeating: "s", count: 40)) == 401)
+        server.kill(SIGTERM)
+        let lines = server.output.all
+        #expect(lines.contains { $0.contains("admin.key") })
+        let secret = String(key.split(separator: "_")[3])
+        #expect(!lines.contains { $0.contains(secret) })
+        // A second start keeps the key: it is not made again.
+        let again = try await ServerProcess.start(dataDirectory: directory.path, withAdminKey: false)
+        #expect(try await again.post("/deployment-events/", body, key: key) == 200)
+        again.kill(SIGTERM)
+        #expect(!again.output.all.contains { $0.contains("created an admin key") })
+    }
+
+    @Test("A client that sends a byte at a time is cut off when its request time runs out")
+    func slowClientCutOff() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess.start(dataDirectory: directory.path, extraArguments: ["--request-timeout", "1"])
+        defer { server.kill(SIGTERM) }
+        let socket = try connect(port: server.port)
+        defer { close(socket) }
+        // Trickle a request head; the server must close the connection before it is complete.
+        let head = Array("POST /deployment-events/ HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 200)
+        var closed = false
+        for byte in head {
+            if send(socket, [byte], 1, Int32(MSG_NOSIGNAL)) < 0 {
+                closed = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))  // the trickle is the behaviour under test
+            var probe: UInt8 = 0
+            let read = recv(socket, &probe, 1, Int32(MSG_DONTWAIT))
+            if read == 0 {
+                closed = true
+                break
+            }
+        }
+        #expect(closed, "the server kept a trickling connection open for 20 seconds")
+    }
+
+    @Test("The secret of a key is nowhere in the data directory; its hash still verifies after a restart")
+    func secretsStayOutOfFiles() async throws {
+        try await withTemporaryDirectory { directory in
+            let (state, report) = try Recovery.recover(directory.data, cutTornTail: true, logger: quietLogger)
+            let journal = try FileJournal.continuing(directory.data, after: report.lastSequence, logger: quietLogger, onFatal: { _ in })
+            let tracker = Tracker(shardCount: 2, journal: journal, state: state)
+            let issued = try await tracker.issueKey(name: "ci", description: nil, scopes: [.eventsWrite], account: "acme")
+            tracker.noteUse(of: issued.key.id)
+            _ = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            await journal.close()
+            let secret = try #require(APIKeys.parse(issued.token)).secret
+            let files = try FileManager.default.subpathsOfDirectory(atPath: directory.path)
+            var checked = 0
+            for file in files {
+                let path = directory.path + "/" + file
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                var bytes = try PosixFile.readAll(path)
+                if file.hasSuffix(".snap") {
+                    bytes = try Zlib.decompress(bytes[40...], expectedSize: Int(SnapshotFormat.header(bytes, path: path).uncompressedLength))
+                }
+                #expect(!String(decoding: bytes, as: UTF8.self).contains(secret), "\(file)")
+                checked += 1
+            }
+            #expect(checked >= 2)
+            let (recovered, _) = try Recovery.recover(directory.data, cutTornTail: true, logger: quietLogger)
+            let key = try #require(recovered.catalog.key(publicID: issued.key.keyID))
+            #expect(key.matches(secret: secret))
+            #expect(!key.matches(secret: secret + "x"))
+            #expect(key.lastUsedAt != nil)
+        }
+    }
+}
+
+/// A TCP connection to 127.0.0.1:port.
+func connect(port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
+    return fd
+}
