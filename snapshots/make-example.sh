@@ -8,11 +8,13 @@ swift build
 bin=.build/debug/versioner
 dir=$(mktemp -d)
 port=18765
+key="sk_local_example00000_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export VERSIONER_ADMIN_KEY=$key
 "$bin" serve --port $port --data-dir "$dir" --log-level warning &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do curl -sf localhost:$port/ready >/dev/null && break; sleep 0.1; done
-post() { curl -sf -X POST "localhost:$port/$1" -H 'Content-Type: application/json' -d "$2" >/dev/null; }
+post() { curl -sf -X POST "localhost:$port/$1" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$2" >/dev/null; }
 post build-events/ '{"product_name":"billing","version":"1.0","scm_sha":"1111111111111111111111111111111111111111","build_number":"1"}'
 post build-events/ '{"product_name":"checkout","version":"2.0","scm_sha":"2222222222222222222222222222222222222222","status":"building","invoke_id":"b2"}'
 post build-events/ '{"product_name":"checkout","version":"2.0","status":"success","invoke_id":"b2"}'

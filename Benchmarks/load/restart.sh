@@ -18,6 +18,8 @@ bin=.build/release/versioner
 
 data=$(mktemp -d)
 log=$(mktemp)
+key="sk_local_benchmark0000_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export VERSIONER_ADMIN_KEY=$key
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$data" "$log"; }
 trap cleanup EXIT
@@ -29,7 +31,7 @@ wait_ready
 echo "seeding $events deployment events…"
 started=$(date +%s.%N)
 done_dir=$(mktemp -d)
-STOP_AFTER=$(( events / 2 )) DONE_DIR=$done_dir wrk -t2 -c64 -d3600s --timeout 10s -s "$here/post-deployment.lua" \
+STOP_AFTER=$(( events / 2 )) DONE_DIR=$done_dir wrk -t2 -c64 -d3600s --timeout 10s -H "Authorization: Bearer $key" -s "$here/post-deployment.lua" \
   "http://127.0.0.1:$port/deployment-events/" >"$done_dir/out" &
 wrk_pid=$!
 until [ -e "$done_dir/1" ] && [ -e "$done_dir/2" ]; do sleep 1; done
@@ -51,14 +53,14 @@ echo "restart: process start to /ready 200 in $ready s"
 rss_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
 echo "resident memory after recovery: $((rss_kb / 1024)) MiB"
 
-snapshot=$(curl -sf -X POST "localhost:$port/admin/snapshots/")
+snapshot=$(curl -sf -X POST -H "Authorization: Bearer $key" "localhost:$port/admin/snapshots/")
 echo "snapshot: $snapshot"
 json_bytes=0
 for list in deployments events; do
   next="/$list/?limit=1000"
   while [ -n "$next" ]; do
     headers=$(mktemp)
-    bytes=$(curl -s -D "$headers" -o /dev/null -w '%{size_download}' "localhost:$port$next")
+    bytes=$(curl -s -D "$headers" -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $key" "localhost:$port$next")
     json_bytes=$(( json_bytes + bytes ))
     next=$(grep -i '^link:' "$headers" | sed -E 's/.*<([^>]*)>.*/\1/' | tr -d '\r' || true)
     rm -f "$headers"

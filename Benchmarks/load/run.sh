@@ -14,6 +14,8 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 [ -x "$bin" ] || swift build -c release --product versioner
 
 data=$(mktemp -d)
+key="sk_local_benchmark0000_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export VERSIONER_ADMIN_KEY=$key
 "$bin" serve --port "$port" --data-dir "$data" --fsync always --log-level warning &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
@@ -26,7 +28,8 @@ run() {
   local name=$1 connections=$2 path=$3 script=${4:-$here/report.lua}
   local threads=$(( connections < 2 ? 1 : 2 ))
   local line
-  line=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s -s "$script" "http://127.0.0.1:$port$path" | grep '^RESULT')
+  line=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s -H "Authorization: Bearer $key" -s "$script" \
+    "http://127.0.0.1:$port$path" | grep '^RESULT')
   eval "local ${line#RESULT }"
   local rate
   rate=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
