@@ -22,6 +22,9 @@ struct Serve: AsyncParsableCommand {
             Every request but /health and /ready needs `Authorization: Bearer <key>`. The key in \
             $VERSIONER_ADMIN_KEY is an admin key. Without it, the first start on a data directory \
             without keys creates an admin key and writes it to <data-dir>/admin.key (mode 0600).
+
+            Every option can also be set with an environment variable (a flag given on the command \
+            line wins): --data-dir ↔ VERSIONER_DATA_DIR, \(EnvironmentOptions.help).
             """
     )
 
@@ -63,6 +66,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The least severe log level written: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "How log lines are written: text, or json (one object a line).")
+    var logFormat: LogFormat = .text
+
     @Option(help: "The account slug in the keys this server issues (sk_<account>_…): lowercase letters, digits, '-'.")
     var account = "local"
 
@@ -94,6 +100,13 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let format = logFormat
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .text: return StreamLogHandler.standardOutput(label: label)
+            case .json: return JSONLogHandler(label: label)
+            }
+        }
         var logger = Logger(label: "versioner")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let shardCount = shards ?? 2 * max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

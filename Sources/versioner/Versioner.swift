@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `versioner` command: the server and the tools to operate it.
 @main
@@ -12,4 +13,11 @@ struct Versioner: AsyncParsableCommand {
             """,
         subcommands: [Serve.self, KeysCommand.self, SnapshotCommand.self, Restore.self, JournalCommand.self]
     )
+
+    /// Parses the command line, with `serve`'s options also read from `VERSIONER_…` variables.
+    static func main() async {
+        let arguments = EnvironmentOptions.arguments(Array(CommandLine.arguments.dropFirst()),
+                                                     environment: ProcessInfo.processInfo.environment)
+        await main(arguments)
+    }
 }

@@ -109,3 +109,24 @@ struct RoutingTests {
         }
     }
 }
+
+@Suite("Request logs")
+struct RequestLogTests {
+    @Test("Each request gets one log line and an X-Request-Id; a client's own id is kept")
+    func requestIDs() async throws {
+        let capture = LogCapture()
+        try await withAPI(logger: capture.logger) { api in
+            let generated = try await api.get("/health")
+            let id = try #require(generated.headers[HTTPField.Name("X-Request-Id")!])
+            #expect(id.count >= 16)
+            let given = try await api.call(.get, "/products/?limit=5", headers: [HTTPField.Name("X-Request-Id")!: "build-42.attempt-1"])
+            #expect(given.headers[HTTPField.Name("X-Request-Id")!] == "build-42.attempt-1")
+            let hostile = try await api.call(.get, "/products/", headers: [HTTPField.Name("X-Request-Id")!: "a b\u{7F}"])
+            #expect(hostile.headers[HTTPField.Name("X-Request-Id")!] != "a b\u{7F}")
+        }
+        let requests = capture.all.filter { $0.contains("request") && $0.contains("http.status") }
+        #expect(requests.count == 3)
+        #expect(requests.contains { $0.contains("build-42.attempt-1") && $0.contains("/products/") && $0.contains("200") })
+        #expect(requests.allSatisfy { $0.hasPrefix("info") && !$0.contains("limit=5") })
+    }
+}

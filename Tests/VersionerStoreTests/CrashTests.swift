@@ -21,12 +21,14 @@ final class ServerProcess: Sendable {
     let output: LineLog
 
     /// Starts the server and returns once it has recovered and listens.
-    static func start(dataDirectory: String, extraArguments: [String] = [], withAdminKey: Bool = true) async throws -> ServerProcess {
+    static func start(dataDirectory: String, extraArguments: [String] = [], withAdminKey: Bool = true,
+                      environment extra: [String: String] = [:]) async throws -> ServerProcess {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first: swift build")
         let process = Process()
         process.executableURL = URL(filePath: binary)
         var environment = ProcessInfo.processInfo.environment
         environment["VERSIONER_ADMIN_KEY"] = withAdminKey ? adminKey : nil
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let log = LineLog()
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--snapshot-every", "150"] + extraArguments
@@ -54,12 +56,19 @@ final class ServerProcess: Sendable {
             }
         }
         try process.run()
+        // A server that never says it is ready is stopped after a minute, which ends its output.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            process.terminate()
+        }
+        defer { watchdog.cancel() }
         // Await the log lines that say recovery has finished and the port is open.
         var port: Int?
         var recovered = false
         for await line in lines {
             if line.contains("recovered") { recovered = true }
-            if line.contains("listening"), let range = line.range(of: "http.port=") {
+            // Text logs say `http.port=1234`, JSON logs `"http.port":"1234"`.
+            if line.contains("listening"), let range = line.range(of: "http.port=") ?? line.range(of: "\"http.port\":\"") {
                 port = Int(line[range.upperBound...].prefix(while: \.isNumber))
             }
             if recovered, port != nil { break }
@@ -88,6 +97,13 @@ final class ServerProcess: Sendable {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(body.utf8)
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.timeoutInterval = 10
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    func status(of path: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.timeoutInterval = 10
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0

@@ -62,6 +62,35 @@ struct LiveServerTests {
         #expect(closed, "the server kept a trickling connection open for 20 seconds")
     }
 
+    @Test("serve's options are read from VERSIONER_ variables; a bad value is refused naming the flag")
+    func environmentConfiguration() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess.start(dataDirectory: directory.path, environment: [
+            "VERSIONER_BASE_PATH": "/api/v9", "VERSIONER_LOG_FORMAT": "json", "VERSIONER_FSYNC": "interval",
+        ])
+        #expect(try await server.status(of: "/api/v9/health") == 200)
+        #expect(try await server.status(of: "/health") == 404)
+        server.kill(SIGTERM)
+        let jsonLines = server.output.all.filter { $0.hasPrefix("{") }
+        #expect(!jsonLines.isEmpty)
+        #expect(jsonLines.allSatisfy { (try? JSONValue(parsing: $0))?["level"] != nil })
+        #expect(jsonLines.contains { (try? JSONValue(parsing: $0))?["http.path"]?.stringValue == "/api/v9/health" })
+
+        let process = Process()
+        process.executableURL = URL(filePath: ServerProcess.binary)
+        process.arguments = ["serve", "--data-dir", directory.path]
+        process.environment = ["VERSIONER_PORT": "eighty"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("--port"))
+    }
+
     @Test("The secret of a key is nowhere in the data directory; its hash still verifies after a restart")
     func secretsStayOutOfFiles() async throws {
         try await withTemporaryDirectory { directory in

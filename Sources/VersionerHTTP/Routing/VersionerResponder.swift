@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import Synchronization
@@ -63,16 +64,33 @@ public struct VersionerResponder: HTTPResponder {
         self.logger = logger
     }
 
+    /// Answers, and logs one line for the request (method, path without query, status, duration
+    /// and request id, never a header), returning the request id in `X-Request-Id`.
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let response = await answer(request, context: context)
-        logger.debug("request", metadata: [
+        var response = await answer(request, context: context)
+        let requestID = Self.requestID(request.headers[.requestID])
+        response.headers[.requestID] = requestID
+        logger.info("request", metadata: [
             "http.method": "\(request.method.rawValue)",
             "http.path": "\(request.uri.path)",
             "http.status": "\(response.status.code)",
             "http.duration_ms": "\((ContinuousClock.now - start).milliseconds)",
+            "request.id": "\(requestID)",
         ])
         return response
+    }
+
+    /// The client's `X-Request-Id` when it is a plain token of at most 128 characters, else a new one.
+    static func requestID(_ given: String?) -> String {
+        if let given, (1...128).contains(given.utf8.count),
+           given.utf8.allSatisfy({ $0 < 0x80 && (Character(Unicode.Scalar($0)).isLetter || Character(Unicode.Scalar($0)).isNumber || "-_.:".utf8.contains($0)) }) {
+            return given
+        }
+        var random = SystemRandomNumberGenerator()
+        let high = random.next() as UInt64
+        let low = random.next() as UInt64
+        return String(high, radix: 16) + String(low, radix: 16)
     }
 
     private func answer(_ request: Request, context: Context) async -> Response {
@@ -114,4 +132,8 @@ public struct VersionerResponder: HTTPResponder {
         }
         return APIError.notFound.response
     }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
 }
