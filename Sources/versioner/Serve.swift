@@ -126,6 +126,7 @@ struct Serve: AsyncParsableCommand {
                     try await bootstrapAdminKey(tracker: tracker, directory: directory, account: account, logger: serverLogger)
                 }
                 state.markReady(Backend(tracker: tracker, snapshots: store, account: account))
+                serverLogger.info("ready to serve")
             },
             onFatal: { message in
                 // The journal cannot be trusted any more: stop at once, without answering anything else.

@@ -64,14 +64,14 @@ final class ServerProcess: Sendable {
         defer { watchdog.cancel() }
         // Await the log lines that say recovery has finished and the port is open.
         var port: Int?
-        var recovered = false
+        var ready = false
         for await line in lines {
-            if line.contains("recovered") { recovered = true }
+            if line.contains("ready to serve") { ready = true }
             // Text logs say `http.port=1234`, JSON logs `"http.port":"1234"`.
             if line.contains("listening"), let range = line.range(of: "http.port=") ?? line.range(of: "\"http.port\":\"") {
                 port = Int(line[range.upperBound...].prefix(while: \.isNumber))
             }
-            if recovered, port != nil { break }
+            if ready, port != nil { break }
         }
         let server = ServerProcess(process: process, port: try #require(port, "the server did not start"), output: log)
         Task { for await _ in lines {} }  // keep draining its output

@@ -62,6 +62,28 @@ struct LiveServerTests {
         #expect(closed, "the server kept a trickling connection open for 20 seconds")
     }
 
+    @Test("A request with too many header fields is refused, and the server keeps serving")
+    func headerLimits() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess.start(dataDirectory: directory.path)
+        defer { server.kill(SIGTERM) }
+        let socket = try connect(port: server.port)
+        defer { close(socket) }
+        var request = "GET /health HTTP/1.1\r\nHost: x\r\n"
+        for n in 0..<500 { request += "X-Filler-\(n): \(String(repeating: "v", count: 100))\r\n" }
+        request += "\r\n"
+        _ = Array(request.utf8).withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var answer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(socket, &answer, answer.count, 0)
+        let text = count > 0 ? String(decoding: answer[0..<count], as: UTF8.self) : ""
+        // Either an error status or a closed connection; never a 200 for the oversized request.
+        #expect(count <= 0 || text.hasPrefix("HTTP/1.1 4"), "\(text.prefix(80))")
+        #expect(try await server.status(of: "/health") == 200)
+    }
+
     @Test("serve's options are read from VERSIONER_ variables; a bad value is refused naming the flag")
     func environmentConfiguration() async throws {
         let directory = TemporaryDirectory()
