@@ -19,21 +19,26 @@ public struct EntityID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The lowercase hyphenated form, 36 characters.
     public var uuidString: String {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(36)
-        for (word, shift) in [(high, 60), (low, 60)] {
-            var s = shift
-            while s >= 0 {
-                out.append(hex[Int((word >> UInt64(s)) & 0xF)])
-                s -= 4
-                let written = out.count
-                if written == 8 || written == 13 || written == 18 || written == 23 {
-                    out.append(UInt8(ascii: "-"))
-                }
-            }
-        }
+        appendUUID(to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the 36 bytes of ``uuidString`` (no intermediate string: responses write many ids).
+    public func appendUUID(to out: inout [UInt8]) {
+        func nibble(_ value: UInt64) -> UInt8 {
+            value < 10 ? UInt8(ascii: "0") + UInt8(value) : UInt8(ascii: "a") + UInt8(value - 10)
+        }
+        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if index == 8 || index == 12 { out.append(UInt8(ascii: "-")) }
+            out.append(nibble((high >> UInt64(shift)) & 0xF))
+        }
+        out.append(UInt8(ascii: "-"))
+        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if index == 4 { out.append(UInt8(ascii: "-")) }
+            out.append(nibble((low >> UInt64(shift)) & 0xF))
+        }
     }
 
     public var description: String { uuidString }

@@ -421,6 +421,22 @@ public struct JSONWriter {
         if let value { string(value) } else { null() }
     }
 
+    /// An id as a UUID string.
+    public mutating func id(_ value: EntityID) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        value.appendUUID(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A time as an RFC 3339 string.
+    public mutating func timestamp(_ value: Timestamp) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        value.appendRFC3339(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Inserts already-serialised JSON as one value.
     public mutating func raw(_ json: String) {
         separate()

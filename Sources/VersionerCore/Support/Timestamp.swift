@@ -30,6 +30,14 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 
     /// RFC 3339 in UTC with six fractional digits: `2026-11-25T18:48:33.948633Z`.
     public var rfc3339: String {
+        var out = [UInt8]()
+        out.reserveCapacity(27)
+        appendRFC3339(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the 27 bytes of ``rfc3339`` (no intermediate string: responses write many times).
+    public func appendRFC3339(to out: inout [UInt8]) {
         var micros = microseconds % 1_000_000
         var seconds = microseconds / 1_000_000
         if micros < 0 {
@@ -43,27 +51,21 @@ public struct Timestamp: Hashable, Comparable, Sendable {
             days -= 1
         }
         let (year, month, day) = Self.civil(fromDays: days)
-        var out = [UInt8]()
-        out.reserveCapacity(27)
-        func digits(_ value: Int64, _ count: Int) {
+        func digits(_ value: Int64, _ count: Int, _ out: inout [UInt8]) {
             var divisor: Int64 = 1
             for _ in 1..<count { divisor *= 10 }
-            var v = value
             for _ in 0..<count {
-                out.append(UInt8(ascii: "0") + UInt8((v / divisor) % 10))
-                v %= divisor
+                out.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
                 divisor /= 10
-                if divisor == 0 { divisor = 1 }
             }
         }
-        digits(year, 4); out.append(UInt8(ascii: "-"))
-        digits(month, 2); out.append(UInt8(ascii: "-"))
-        digits(day, 2); out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "."))
-        digits(micros, 6); out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
+        digits(year, 4, &out); out.append(UInt8(ascii: "-"))
+        digits(month, 2, &out); out.append(UInt8(ascii: "-"))
+        digits(day, 2, &out); out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2, &out); out.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2, &out); out.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2, &out); out.append(UInt8(ascii: "."))
+        digits(micros, 6, &out); out.append(UInt8(ascii: "Z"))
     }
 
     /// Parses any RFC 3339 date-time: `T` or `t` (or a space) between date and time, optional

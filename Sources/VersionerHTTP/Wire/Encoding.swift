@@ -10,17 +10,17 @@ extension JSONWriter {
 
     mutating func field(_ name: String, _ value: EntityID) {
         key(name)
-        string(value.uuidString)
+        id(value)
     }
 
     mutating func field(_ name: String, _ value: EntityID?) {
         key(name)
-        string(value?.uuidString)
+        if let value { id(value) } else { null() }
     }
 
     mutating func field(_ name: String, _ value: Timestamp?) {
         key(name)
-        string(value?.rfc3339)
+        if let value { timestamp(value) } else { null() }
     }
 
     mutating func field(_ name: String, _ value: RawJSONObject) {
