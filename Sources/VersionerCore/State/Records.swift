@@ -80,13 +80,6 @@ public enum LoggedEvent: Hashable, Sendable {
         }
     }
 
-    public var productName: String {
-        switch self {
-        case .deployment(let e): return e.input.productName
-        case .build(let e): return e.input.productName
-        }
-    }
-
     /// The environment named by the event, as it was named then (deployments only).
     public var environmentName: String? {
         if case .deployment(let e) = self { return e.input.environmentName }

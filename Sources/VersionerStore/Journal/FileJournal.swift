@@ -94,13 +94,6 @@ public final class FileJournal: Journal, @unchecked Sendable {
         return assigned
     }
 
-    /// The sequence number of the last record known durable (per the policy).
-    public var durableSequence: UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        return durable
-    }
-
     public func append(_ change: StateChange) throws(JournalError) -> UInt64 {
         var payload = BinaryWriter()
         payload.timestamp(Timestamp.now())
