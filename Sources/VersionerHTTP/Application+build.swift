@@ -25,13 +25,17 @@ public struct ServerConfiguration: Sendable {
     /// At most this many header fields, of at most `maximumHeaderBytes` together.
     public var maximumHeaderCount: Int
     public var maximumHeaderBytes: Int
+    /// Whether `GET /metrics` needs a key with the `read` scope (by default it is public, as
+    /// Prometheus scrapers expect).
+    public var metricsRequireKey: Bool
 
     public static let defaultMaximumBodySize = 1024 * 1024
 
     public init(host: String = "127.0.0.1", port: Int = 8080, basePath: String = "",
                 maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, bootstrapAdminKey: String? = nil,
                 idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30),
-                maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024) {
+                maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024,
+                metricsRequireKey: Bool = false) {
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -42,6 +46,7 @@ public struct ServerConfiguration: Sendable {
         self.maximumConnections = maximumConnections
         self.maximumHeaderCount = maximumHeaderCount
         self.maximumHeaderBytes = maximumHeaderBytes
+        self.metricsRequireKey = metricsRequireKey
     }
 }
 
@@ -50,9 +55,10 @@ public func buildApplication(
     configuration: ServerConfiguration,
     state: ServerState,
     services: [any Service] = [],
+    metrics: ServerMetrics = ServerMetrics(),
     logger: Logger = Logger(label: "versioner")
 ) -> some ApplicationProtocol {
-    let responder = buildResponder(configuration: configuration, state: state, logger: logger)
+    let responder = buildResponder(configuration: configuration, state: state, metrics: metrics, logger: logger)
     let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.milliseconds * 1_000_000))
     let http1 = HTTP1Channel.Configuration(
         additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)],
@@ -77,15 +83,32 @@ public func buildApplication(
 
 /// The responder alone, for tests that walk its routes.
 public func buildResponder(configuration: ServerConfiguration, state: ServerState,
+                           metrics: ServerMetrics = ServerMetrics(),
                            logger: Logger = Logger(label: "versioner")) -> VersionerResponder {
     VersionerResponder(
-        routes: probeRoutes + APIRoutes().all,
+        routes: probeRoutes + APIDocumentation(basePath: configuration.basePath).routes
+            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey)] + APIRoutes().all,
         basePath: configuration.basePath,
         state: state,
         maximumBodySize: configuration.maximumBodySize,
         authenticator: Authenticator(bootstrapToken: configuration.bootstrapAdminKey),
+        metrics: metrics,
         logger: logger
     )
+}
+
+/// `GET /metrics`: the Prometheus text format. Public (answered also while recovering) unless
+/// the server requires a `read` key for it.
+private func metricsRoute(_ metrics: ServerMetrics, requireKey: Bool) -> Route {
+    @Sendable func exposition(_ backend: Backend?) async -> Response {
+        let counts = await backend?.tracker.counts()
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(counts: counts))))
+    }
+    if requireKey {
+        return Route(.get, "/metrics", scope: .read) { input in await exposition(input.backend) }
+    }
+    return Route(probe: .get, "/metrics") { state in await exposition(state.backend) }
 }
 
 /// `GET /health` (the process answers) and `GET /ready` (recovery has finished).

@@ -15,10 +15,11 @@ public struct StoreConfiguration: Sendable {
     /// How many snapshot files to keep.
     public var keepSnapshots: Int
     public var shardCount: Int
+    public var metrics: StoreMetrics
 
     public init(directory: DataDirectory, fsync: FsyncPolicy = .always, segmentSize: Int = 64 * 1024 * 1024,
                 snapshotInterval: Duration = .seconds(300), snapshotEvery: Int = 100_000, keepSnapshots: Int = 3,
-                shardCount: Int) {
+                shardCount: Int, metrics: StoreMetrics = StoreMetrics()) {
         self.directory = directory
         self.fsync = fsync
         self.segmentSize = segmentSize
@@ -26,6 +27,7 @@ public struct StoreConfiguration: Sendable {
         self.snapshotEvery = snapshotEvery
         self.keepSnapshots = keepSnapshots
         self.shardCount = shardCount
+        self.metrics = metrics
     }
 }
 
@@ -69,7 +71,7 @@ public final class StoreService: Service, SnapshotTaking {
             let journal = try FileJournal.continuing(
                 directory, after: report.lastSequence,
                 options: .init(policy: configuration.fsync, segmentSize: configuration.segmentSize),
-                logger: logger, onFatal: onFatal)
+                logger: logger, metrics: configuration.metrics, onFatal: onFatal)
             return (lock, state, report, journal)
         }
         defer { withExtendedLifetime(lock) {} }
@@ -81,6 +83,9 @@ public final class StoreService: Service, SnapshotTaking {
             "recovery.products": "\(state.products.count)",
             "recovery.duration_ms": "\(report.duration.milliseconds)",
         ])
+        configuration.metrics.recoveryDuration.record(report.duration.inSeconds)
+        configuration.metrics.recoveryReplayed.record(report.replayed)
+        if let snapshot = report.snapshot { configuration.metrics.snapshotSize.record(snapshot.fileBytes) }
         let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, state: state)
         await running.start(tracker: tracker, journal: journal, lastSnapshot: report.snapshot?.sequence ?? 0)
         try await onReady(tracker, self)
@@ -127,10 +132,14 @@ public final class StoreService: Service, SnapshotTaking {
                 }
                 return info
             }
+            let duration = ContinuousClock.now - started
+            configuration.metrics.snapshots.increment()
+            configuration.metrics.snapshotDuration.record(duration)
+            configuration.metrics.snapshotSize.record(info.fileBytes)
             logger.info("snapshot written", metadata: [
                 "snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)", "snapshot.bytes": "\(info.fileBytes)",
                 "snapshot.uncompressed_bytes": "\(info.header.uncompressedLength)",
-                "snapshot.duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+                "snapshot.duration_ms": "\(duration.milliseconds)",
             ])
             return info
         }

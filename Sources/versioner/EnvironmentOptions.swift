@@ -10,6 +10,9 @@ enum EnvironmentOptions {
         "keep-snapshots", "segment-size", "log-level", "log-format", "account", "idle-timeout", "request-timeout",
         "max-connections",
     ]
+    /// The on/off flags of `serve` that a variable may set: `true`/`1`/`yes` sets the flag,
+    /// `false`/`0`/`no` leaves it off.
+    static let serveFlags = ["metrics-require-key"]
 
     static func variable(for option: String) -> String {
         "VERSIONER_" + option.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -26,11 +29,22 @@ enum EnvironmentOptions {
             if arguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") }) { continue }
             added += [flag, value]
         }
+        for option in serveFlags {
+            guard let value = environment[variable(for: option)], !value.isEmpty else { continue }
+            let flag = "--" + option
+            if arguments.contains(flag) { continue }
+            switch value.lowercased() {
+            case "true", "1", "yes", "on": added.append(flag)
+            case "false", "0", "no", "off": break
+            // Passed on as a value the flag does not take, so the parser refuses it naming the flag.
+            default: added.append(flag + "=" + value)
+            }
+        }
         return [arguments[0]] + added + arguments.dropFirst()
     }
 
     /// The help text's list of variables.
     static var help: String {
-        serveOptions.map { "--\($0) ↔ \(variable(for: $0))" }.joined(separator: ", ")
+        (serveOptions + serveFlags).map { "--\($0) ↔ \(variable(for: $0))" }.joined(separator: ", ")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
@@ -81,6 +82,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The most connections open at once; more wait to be accepted.")
     var maxConnections = 1024
 
+    @Flag(help: "Require a key with the read scope for GET /metrics (by default it is public).")
+    var metricsRequireKey = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodySize > 0 else { throw ValidationError("--max-body-size must be positive") }
@@ -109,6 +113,10 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "versioner")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // One Prometheus registry for the whole process: what swift-metrics records anywhere lands
+        // in it, and GET /metrics renders it.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         let shardCount = shards ?? 2 * max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let state = ServerState()
         let directory = DataDirectory(data.dataDir)
@@ -119,7 +127,7 @@ struct Serve: AsyncParsableCommand {
             configuration: StoreConfiguration(
                 directory: directory, fsync: fsync, segmentSize: segmentSize,
                 snapshotInterval: .seconds(snapshotInterval), snapshotEvery: snapshotEvery,
-                keepSnapshots: keepSnapshots, shardCount: shardCount),
+                keepSnapshots: keepSnapshots, shardCount: shardCount, metrics: StoreMetrics(factory: metrics.factory)),
             logger: logger,
             onReady: { tracker, store in
                 if adminKey == nil {
@@ -135,8 +143,10 @@ struct Serve: AsyncParsableCommand {
             })
         let configuration = ServerConfiguration(
             host: host, port: port, basePath: basePath, maximumBodySize: maxBodySize, bootstrapAdminKey: adminKey,
-            idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections)
-        let app = buildApplication(configuration: configuration, state: state, services: [store], logger: logger)
+            idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections,
+            metricsRequireKey: metricsRequireKey)
+        let app = buildApplication(configuration: configuration, state: state, services: [store], metrics: metrics,
+                                   logger: logger)
         do {
             try await app.runService()
         } catch let damage as JournalDamage {

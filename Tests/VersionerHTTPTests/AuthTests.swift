@@ -59,7 +59,8 @@ struct AuthTests {
             let responder = buildResponder(configuration: ServerConfiguration(), state: ServerState(Backend(tracker: api.tracker)))
             let guarded = responder.routes.filter { $0.scope != nil }
             #expect(guarded.count > 20)
-            #expect(Set(responder.routes.filter { $0.scope == nil }.map(\.path)) == ["/health", "/ready"])
+            #expect(Set(responder.routes.filter { $0.scope == nil }.map(\.path))
+                    == ["/health", "/ready", "/openapi.json", "/docs", "/metrics"])
             for route in guarded {
                 let scope = try #require(route.scope)
                 let path = Self.path(of: route)

@@ -111,11 +111,12 @@ func jsonText(_ object: Any) -> String {
 
 /// Runs `body` against a fresh server (in-memory journal), through Hummingbird's router test client.
 func withAPI(basePath: String = "", maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, ready: Bool = true,
-             logger: Logger = Logger(label: "test"), _ body: @Sendable (API) async throws -> Void) async throws {
+             metricsRequireKey: Bool = false, logger: Logger = Logger(label: "test"),
+             _ body: @Sendable (API) async throws -> Void) async throws {
     let tracker = Tracker(shardCount: 4, journal: InMemoryJournal())
     let app = buildApplication(
         configuration: ServerConfiguration(port: 0, basePath: basePath, maximumBodySize: maximumBodySize,
-                                           bootstrapAdminKey: testAdminKey),
+                                           bootstrapAdminKey: testAdminKey, metricsRequireKey: metricsRequireKey),
         state: ServerState(ready ? Backend(tracker: tracker) : nil), logger: logger)
     try await app.test(.router) { client in
         try await body(API(client: client, tracker: tracker))

@@ -385,6 +385,26 @@ public final class Tracker: Sendable {
         return page.page(candidates.flatMap { $0 }, id: \.id)
     }
 
+    /// How much the tracker holds, for `/metrics`.
+    public func counts() async -> HeldCounts {
+        let parts = await gather { contents in
+            contents.products.values.reduce(into: HeldCounts()) { counts, state in
+                counts.products += 1
+                counts.versions += state.versions.count
+                counts.builds += state.builds.count
+                counts.deployments += state.deployments.count
+                counts.events += state.events.count
+            }
+        }
+        return parts.reduce(into: HeldCounts()) { total, part in
+            total.products += part.products
+            total.versions += part.versions
+            total.builds += part.builds
+            total.deployments += part.deployments
+            total.events += part.events
+        }
+    }
+
     /// Asks every shard at once.
     private func gather<T: Sendable>(_ body: @escaping @Sendable (ShardContents) -> T) async -> [T] {
         await withTaskGroup(of: T.self) { group in
@@ -404,4 +424,13 @@ extension Shard {
     func perform<T: Sendable>(_ body: @Sendable (isolated Shard) throws(TrackerError) -> T) throws(TrackerError) -> T {
         try body(self)
     }
+}
+
+/// How many of each kind of thing the tracker holds.
+public struct HeldCounts: Hashable, Sendable {
+    public var products = 0
+    public var versions = 0
+    public var builds = 0
+    public var deployments = 0
+    public var events = 0
 }

@@ -19,12 +19,14 @@ struct APIRoutes {
         let recordBuild: @Sendable (RequestInput) async throws(APIError) -> Response = { input throws(APIError) in
             let event = try BuildEventInput.validate(try await input.jsonObject()).orReject()
             let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event) }
+            input.metrics.recordAccepted(.build, event.status)
             return Reply.json { $0.build(recorded.subject) }
         }
         return [
             Route(.post, "/deployment-events", scope: .eventsWrite) { input throws(APIError) in
                 let event = try DeploymentEventInput.validate(try await input.jsonObject()).orReject()
                 let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event) }
+                input.metrics.recordAccepted(.deployment, event.status)
                 return Reply.json { $0.deployment(recorded.subject) }
             },
             Route(.post, "/build-events", scope: .eventsWrite, recordBuild),

@@ -13,7 +13,7 @@ public struct Route: Sendable {
     /// What answers a route.
     enum Handler: Sendable {
         /// Answers at any time, also while the server is recovering (`/health`, `/ready`).
-        case probe(@Sendable (ServerState) -> Response)
+        case probe(@Sendable (ServerState) async -> Response)
         /// Needs the recovered state: answered 503 until recovery has finished.
         case api(@Sendable (RequestInput) async throws(APIError) -> Response)
     }
@@ -31,7 +31,7 @@ public struct Route: Sendable {
     }
 
     /// A public probe, answered also while the server recovers.
-    init(probe method: HTTPRequest.Method, _ pattern: String, _ probe: @escaping @Sendable (ServerState) -> Response) {
+    init(probe method: HTTPRequest.Method, _ pattern: String, _ probe: @escaping @Sendable (ServerState) async -> Response) {
         self.init(method, pattern, scope: nil, handler: .probe(probe))
     }
 
@@ -90,6 +90,7 @@ struct RequestInput: Sendable {
     /// The request path as the client should use it again (base path included, slashes collapsed).
     var path: String
     var maximumBodySize: Int
+    var metrics: ServerMetrics
 
     var tracker: Tracker { backend.tracker }
 

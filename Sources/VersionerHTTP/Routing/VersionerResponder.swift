@@ -52,30 +52,36 @@ public struct VersionerResponder: HTTPResponder {
     private let state: ServerState
     private let maximumBodySize: Int
     private let authenticator: Authenticator
+    private let metrics: ServerMetrics
     private let logger: Logger
 
     init(routes: [Route], basePath: String, state: ServerState, maximumBodySize: Int, authenticator: Authenticator,
-         logger: Logger) {
+         metrics: ServerMetrics, logger: Logger) {
         self.routes = routes
         self.basePath = basePath.split(separator: "/")
         self.state = state
         self.authenticator = authenticator
         self.maximumBodySize = maximumBodySize
+        self.metrics = metrics
         self.logger = logger
     }
 
     /// Answers, and logs one line for the request (method, path without query, status, duration
-    /// and request id, never a header), returning the request id in `X-Request-Id`.
+    /// and request id, never a header), returning the request id in `X-Request-Id`. The request
+    /// is counted in the metrics under its route pattern (`unmatched` when no route fits).
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        var response = await answer(request, context: context)
+        var (response, route) = await answer(request, context: context)
         let requestID = Self.requestID(request.headers[.requestID])
         response.headers[.requestID] = requestID
+        let duration = ContinuousClock.now - start
+        metrics.recordRequest(method: route == nil ? "other" : request.method.rawValue, route: route?.path ?? "unmatched",
+                              status: response.status.code, duration: duration)
         logger.info("request", metadata: [
             "http.method": "\(request.method.rawValue)",
             "http.path": "\(request.uri.path)",
             "http.status": "\(response.status.code)",
-            "http.duration_ms": "\((ContinuousClock.now - start).milliseconds)",
+            "http.duration_ms": "\(duration.milliseconds)",
             "request.id": "\(requestID)",
         ])
         return response
@@ -93,9 +99,10 @@ public struct VersionerResponder: HTTPResponder {
         return String(high, radix: 16) + String(low, radix: 16)
     }
 
-    private func answer(_ request: Request, context: Context) async -> Response {
+    /// The answer, and the route that gave it.
+    private func answer(_ request: Request, context: Context) async -> (Response, Route?) {
         var segments = request.uri.path.split(separator: "/")
-        guard segments.starts(with: basePath) else { return APIError.notFound.response }
+        guard segments.starts(with: basePath) else { return (APIError.notFound.response, nil) }
         segments.removeFirst(basePath.count)
 
         var allowed: [HTTPRequest.Method] = []
@@ -108,29 +115,29 @@ public struct VersionerResponder: HTTPResponder {
             let handle: @Sendable (RequestInput) async throws(APIError) -> Response
             switch route.handler {
             case .probe(let probe):
-                return probe(state)
+                return (await probe(state), route)
             case .api(let api):
                 handle = api
             }
-            guard let backend = state.backend else { return APIError.unavailable.response }
+            guard let backend = state.backend else { return (APIError.unavailable.response, route) }
             if let scope = route.scope, let refusal = authenticator.check(request, needs: scope, tracker: backend.tracker) {
-                return refusal.response
+                return (refusal.response, route)
             }
             let path = "/" + (basePath + segments).joined(separator: "/") + (request.uri.path.hasSuffix("/") ? "/" : "")
             let input = RequestInput(backend: backend, request: request, context: context, parameters: parameters,
                                      query: QueryParameters(request.uri.query), path: path,
-                                     maximumBodySize: maximumBodySize)
+                                     maximumBodySize: maximumBodySize, metrics: metrics)
             do {
-                return try await handle(input)
+                return (try await handle(input), route)
             } catch {
-                return error.response
+                return (error.response, route)
             }
         }
         if !allowed.isEmpty {
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
-            return APIError(.methodNotAllowed, "Method Not Allowed", headers: [.allow: allow]).response
+            return (APIError(.methodNotAllowed, "Method Not Allowed", headers: [.allow: allow]).response, nil)
         }
-        return APIError.notFound.response
+        return (APIError.notFound.response, nil)
     }
 }
 

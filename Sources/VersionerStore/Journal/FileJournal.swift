@@ -40,12 +40,14 @@ public final class FileJournal: Journal, @unchecked Sendable {
     private let directory: String
     private let options: Options
     private let logger: Logger
+    private let metrics: StoreMetrics
     private let onFatal: @Sendable (String) -> Void
 
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var pending: [UInt8] = []
     private var pendingLast: UInt64 = 0
+    private var pendingCount = 0
     private var assigned: UInt64
     private var durable: UInt64
     private var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
@@ -64,10 +66,11 @@ public final class FileJournal: Journal, @unchecked Sendable {
     /// Opens a new segment for records from `nextSequence` on and starts the writer thread.
     /// A file already named for `nextSequence` must hold no records (recovery removes it).
     public init(directory: String, nextSequence: UInt64, options: Options = Options(), logger: Logger,
-                onFatal: @escaping @Sendable (String) -> Void) throws {
+                metrics: StoreMetrics = StoreMetrics(), onFatal: @escaping @Sendable (String) -> Void) throws {
         self.directory = directory
         self.options = options
         self.logger = logger
+        self.metrics = metrics
         self.onFatal = onFatal
         self.assigned = nextSequence - 1
         self.durable = nextSequence - 1
@@ -82,10 +85,12 @@ public final class FileJournal: Journal, @unchecked Sendable {
     /// Opens the journal of a recovered data directory for records after `lastSequence`.
     /// A segment already named for the next record holds none (recovery cut it): it is begun anew.
     public static func continuing(_ directory: DataDirectory, after lastSequence: UInt64, options: Options = Options(),
-                                  logger: Logger, onFatal: @escaping @Sendable (String) -> Void) throws -> FileJournal {
+                                  logger: Logger, metrics: StoreMetrics = StoreMetrics(),
+                                  onFatal: @escaping @Sendable (String) -> Void) throws -> FileJournal {
         let next = lastSequence + 1
         try PosixFile.remove(directory.journal + "/" + JournalFormat.segmentName(firstSequence: next))
-        return try FileJournal(directory: directory.journal, nextSequence: next, options: options, logger: logger, onFatal: onFatal)
+        return try FileJournal(directory: directory.journal, nextSequence: next, options: options, logger: logger,
+                               metrics: metrics, onFatal: onFatal)
     }
 
     public var lastSequence: UInt64 {
@@ -105,6 +110,7 @@ public final class FileJournal: Journal, @unchecked Sendable {
         assigned += 1
         pending.append(contentsOf: JournalFormat.frame(sequence: assigned, payload: payload.bytes))
         pendingLast = assigned
+        pendingCount += 1
         condition.signal()
         return assigned
     }
@@ -166,12 +172,16 @@ public final class FileJournal: Journal, @unchecked Sendable {
             }
             let batch = pending
             let batchLast = pendingLast
+            let batchCount = pendingCount
             let finishing = stopping && pending.isEmpty
             pending = []
+            pendingCount = 0
             condition.unlock()
 
             do {
                 if !batch.isEmpty {
+                    metrics.journalAppends.increment(by: batchCount)
+                    metrics.batchRecords.record(batchCount)
                     try write(batch, lastSequence: batchLast)
                     if options.policy == .always { try sync() }
                     markDurable(batchLast)
@@ -210,7 +220,9 @@ public final class FileJournal: Journal, @unchecked Sendable {
 
     private func sync() throws {
         guard unsynced, fd >= 0 else { return }
+        let started = ContinuousClock.now
         try PosixFile.dataSync(fd, path: segmentPath)
+        metrics.fsyncDuration.record(ContinuousClock.now - started)
         unsynced = false
     }
 

@@ -1,0 +1,100 @@
+import CoreMetrics
+import Prometheus
+import Synchronization
+import VersionerCore
+import VersionerStore
+
+/// The server's metrics and the Prometheus registry that `GET /metrics` renders.
+///
+/// Instruments are swift-metrics types made by a `PrometheusMetricsFactory` on this registry, so
+/// the store's metrics (``StoreMetrics``) and any library that uses swift-metrics land here too
+/// once `factory` is bootstrapped as the process-wide `MetricsSystem`.
+public final class ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    /// Makes instruments that land in ``registry``, with histogram buckets fitted to each metric.
+    public let factory: PrometheusMetricsFactory
+
+    private struct RequestKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    private let requests = Mutex<[RequestKey: (count: CoreMetrics.Counter, duration: CoreMetrics.Timer)]>([:])
+    private let eventsAccepted: [EventType: CoreMetrics.Counter]
+    private let held: (products: CoreMetrics.Gauge, versions: CoreMetrics.Gauge, builds: CoreMetrics.Gauge, deployments: CoreMetrics.Gauge, events: CoreMetrics.Gauge)
+
+    static let requestsTotal = "versioner_http_requests_total"
+    static let requestDuration = "versioner_http_request_duration_seconds"
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let subMillisecond: [Duration] = [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500)]
+        let milliseconds: [Duration] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500].map { .microseconds($0 * 1000) }
+        factory.durationHistogramBuckets = [
+            Self.requestDuration: subMillisecond + milliseconds + [.seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)],
+            StoreMetrics.Name.fsyncDuration: subMillisecond + milliseconds + [.seconds(1)],
+            StoreMetrics.Name.snapshotDuration: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300].map { .milliseconds($0 * 1000) },
+        ]
+        factory.valueHistogramBuckets = [StoreMetrics.Name.batchRecords: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
+        self.registry = registry
+        self.factory = factory
+
+        var accepted: [EventType: CoreMetrics.Counter] = [:]
+        for kind in EventKind.allCases {
+            for status in Status.allCases {
+                let type = EventType(kind: kind, status: status)
+                accepted[type] = CoreMetrics.Counter(label: "versioner_events_accepted_total", dimensions: [("type", type.name)],
+                                         factory: factory)
+            }
+        }
+        eventsAccepted = accepted
+        held = (CoreMetrics.Gauge(label: "versioner_products", factory: factory), CoreMetrics.Gauge(label: "versioner_versions", factory: factory),
+                CoreMetrics.Gauge(label: "versioner_builds", factory: factory), CoreMetrics.Gauge(label: "versioner_deployments", factory: factory),
+                CoreMetrics.Gauge(label: "versioner_events", factory: factory))
+    }
+
+    /// Counts one answered request under its route pattern (never the raw path: ids would make
+    /// every request a new series), and records how long it took.
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        let key = RequestKey(method: method, route: route, status: status)
+        let instruments = requests.withLock { known in
+            if let instruments = known[key] { return instruments }
+            let made = (count: CoreMetrics.Counter(label: Self.requestsTotal,
+                                       dimensions: [("method", method), ("route", route), ("status", String(status))],
+                                       factory: factory),
+                        duration: CoreMetrics.Timer(label: Self.requestDuration, dimensions: [("method", method), ("route", route)],
+                                        factory: factory))
+            known[key] = made
+            return made
+        }
+        instruments.count.increment()
+        let (seconds, attoseconds) = duration.components
+        instruments.duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Counts an accepted event by its canonical type (`deployment.completed`).
+    func recordAccepted(_ kind: EventKind, _ status: Status) {
+        eventsAccepted[EventType(kind: kind, status: status)]?.increment()
+    }
+
+    /// The Prometheus text exposition, with the held-object gauges set from `counts` first.
+    func exposition(counts: HeldCounts?) -> [UInt8] {
+        if let counts {
+            held.products.record(counts.products)
+            held.versions.record(counts.versions)
+            held.builds.record(counts.builds)
+            held.deployments.record(counts.deployments)
+            held.events.record(counts.events)
+        }
+        return registry.emitToBuffer()
+    }
+}
+
+/// A canonical event type (`deployment.completed`), as the metrics label it.
+private struct EventType: Hashable {
+    var kind: EventKind
+    var status: Status
+    var name: String { "\(kind.rawValue).\(status.rawValue)" }
+}

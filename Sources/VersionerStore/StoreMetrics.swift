@@ -1,0 +1,58 @@
+import CoreMetrics
+
+/// The store's metrics (journal, snapshots, recovery), through swift-metrics.
+///
+/// Made from a factory so that a server can hand in its Prometheus registry and a test its own;
+/// the default is the process-wide `MetricsSystem` (a no-op until bootstrapped).
+public struct StoreMetrics: Sendable {
+    /// Metric names, shared with whoever configures histogram buckets.
+    public enum Name {
+        public static let journalAppends = "versioner_journal_appends_total"
+        public static let fsyncDuration = "versioner_journal_fsync_duration_seconds"
+        public static let batchRecords = "versioner_journal_batch_records"
+        public static let snapshots = "versioner_snapshots_total"
+        public static let snapshotDuration = "versioner_snapshot_duration_seconds"
+        public static let snapshotSize = "versioner_snapshot_size_bytes"
+        public static let recoveryDuration = "versioner_recovery_duration_seconds"
+        public static let recoveryReplayed = "versioner_recovery_replayed_records"
+    }
+
+    /// Records appended to the journal.
+    let journalAppends: Counter
+    /// How long each `fdatasync` of the journal took.
+    let fsyncDuration: Timer
+    /// How many records each group-commit write carried.
+    let batchRecords: Recorder
+    let snapshots: Counter
+    let snapshotDuration: Timer
+    /// The size of the newest snapshot file.
+    let snapshotSize: Gauge
+    /// How long the last start's recovery took, and how many journal records it replayed.
+    let recoveryDuration: Gauge
+    let recoveryReplayed: Gauge
+
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        journalAppends = Counter(label: Name.journalAppends, factory: factory)
+        fsyncDuration = Timer(label: Name.fsyncDuration, factory: factory)
+        batchRecords = Recorder(label: Name.batchRecords, aggregate: true, factory: factory)
+        snapshots = Counter(label: Name.snapshots, factory: factory)
+        snapshotDuration = Timer(label: Name.snapshotDuration, factory: factory)
+        snapshotSize = Gauge(label: Name.snapshotSize, factory: factory)
+        recoveryDuration = Gauge(label: Name.recoveryDuration, factory: factory)
+        recoveryReplayed = Gauge(label: Name.recoveryReplayed, factory: factory)
+    }
+}
+
+extension Timer {
+    func record(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a gauge records it.
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

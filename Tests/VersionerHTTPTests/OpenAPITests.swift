@@ -1,0 +1,145 @@
+import Foundation
+import HTTPTypes
+import Testing
+import VersionerCore
+import VersionerHTTP
+
+@Suite("OpenAPI document and docs page")
+struct OpenAPITests {
+    static let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+
+    /// The members of a JSON object (empty for anything else).
+    static func members(_ value: JSONValue?) -> [JSONMember] {
+        if case .object(let members)? = value { return members }
+        return []
+    }
+
+    /// Every operation of the document as "METHOD /path", with the operation.
+    static func operations(_ document: JSONValue) -> [String: JSONValue] {
+        var operations: [String: JSONValue] = [:]
+        for path in members(document["paths"]) {
+            for operation in members(path.value) where methods.contains(operation.key) {
+                operations["\(operation.key.uppercased()) \(path.key)"] = operation.value
+            }
+        }
+        return operations
+    }
+
+    static func routes() -> [String: Route] {
+        let responder = buildResponder(configuration: ServerConfiguration(), state: ServerState())
+        return Dictionary(uniqueKeysWithValues: responder.routes.map { ("\($0.method.rawValue) \($0.path)", $0) })
+    }
+
+    @Test("The document names exactly the routes the responder serves")
+    func documentMatchesRoutes() async throws {
+        try await withAPI { api in
+            let answer = try await api.with(key: nil).get("/openapi.json")
+            #expect(answer.status == .ok)
+            #expect(answer.headers[.contentType] == "application/json")
+            #expect(answer.json["openapi"]?.stringValue == "3.1.0")
+            let documented = Set(Self.operations(answer.json).keys)
+            let served = Set(Self.routes().keys)
+            #expect(served.count > 25)
+            #expect(served.subtracting(documented).sorted() == [], "routes missing from the document")
+            #expect(documented.subtracting(served).sorted() == [], "documented operations that no route serves")
+        }
+    }
+
+    @Test("An operation is public in the document exactly when its route needs no key")
+    func securityMatchesScopes() async throws {
+        try await withAPI { api in
+            let document = try await api.get("/openapi.json").json
+            let routes = Self.routes()
+            for (name, operation) in Self.operations(document) {
+                let route = try #require(routes[name])
+                let isPublic = operation["security"]?.arrayValue?.isEmpty == true
+                #expect(isPublic == (route.scope == nil), "\(name)")
+                if !isPublic {
+                    let responses = Self.members(operation["responses"]).map(\.key)
+                    #expect(responses.contains("401") && responses.contains("403"), "\(name) documents 401 and 403")
+                }
+            }
+        }
+    }
+
+    @Test("Every $ref of the document resolves, and every operation has an id and a success answer")
+    func referencesResolve() async throws {
+        try await withAPI { api in
+            let document = try await api.get("/openapi.json").json
+            var references: [String] = []
+            func collect(_ value: JSONValue) {
+                switch value {
+                case .object(let members):
+                    for member in members {
+                        if member.key == "$ref", let target = member.value.stringValue { references.append(target) }
+                        collect(member.value)
+                    }
+                case .array(let elements): elements.forEach(collect)
+                default: break
+                }
+            }
+            collect(document)
+            #expect(references.count > 50)
+            for reference in Set(references) {
+                #expect(reference.hasPrefix("#/"), "\(reference)")
+                let found = reference.dropFirst(2).split(separator: "/").reduce(Optional(document)) { at, part in at?[String(part)] }
+                #expect(found != nil, "\(reference) does not resolve")
+            }
+            var operationIDs: [String] = []
+            for (name, operation) in Self.operations(document) {
+                operationIDs.append(try #require(operation["operationId"]?.stringValue, "\(name)"))
+                let statuses = Self.members(operation["responses"]).map(\.key)
+                #expect(statuses.contains { $0.hasPrefix("2") }, "\(name)")
+            }
+            #expect(Set(operationIDs).count == operationIDs.count, "operation ids are unique")
+        }
+    }
+
+    @Test("The document's example bodies are accepted with the success status it documents")
+    func examplesAreAccepted() async throws {
+        try await withAPI { api in
+            let document = try await api.get("/openapi.json").json
+            var sent = 0
+            for (name, operation) in Self.operations(document).sorted(by: { $0.key < $1.key }) {
+                guard let example = operation["requestBody"]?["content"]?["application/json"]?["example"],
+                      !name.contains("{") else { continue }
+                let parts = name.split(separator: " ")
+                let answer = try await api.call(HTTPRequest.Method(String(parts[0]))!, String(parts[1]), body: example.serialized)
+                let success = Self.members(operation["responses"]).map(\.key).first { $0.hasPrefix("2") }
+                #expect(success == String(answer.status.code), "\(name): \(answer.text)")
+                sent += 1
+            }
+            #expect(sent >= 5)
+        }
+    }
+
+    @Test("Under a base path, the document's server and the docs page name it")
+    func basePath() async throws {
+        try await withAPI(basePath: "/api/v1") { api in
+            let document = try await api.with(key: nil).get("/api/v1/openapi.json")
+            #expect(document.json["servers"]?[0]?["url"]?.stringValue == "/api/v1")
+            let page = try await api.with(key: nil).get("/api/v1/docs")
+            #expect(page.text.contains(#"const BASE = "/api/v1";"#))
+        }
+        try await withAPI { api in
+            let document = try await api.get("/openapi.json").json
+            #expect(document["servers"]?[0]?["url"]?.stringValue == "/")
+        }
+    }
+
+    @Test("The docs page is one self-contained HTML file: nothing loaded from elsewhere")
+    func docsPageIsSelfContained() async throws {
+        try await withAPI(ready: false) { api in
+            // Served also while the server recovers.
+            let page = try await api.with(key: nil).get("/docs")
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.text.hasPrefix("<!doctype html>"))
+            for external in ["src=", "href=", "@import", "url(", "http://", "https://"] {
+                #expect(!page.text.contains(external), "the page refers to \(external)")
+            }
+            #expect(page.text.contains("/openapi.json"))
+            #expect(try await api.with(key: nil).get("/openapi.json").status == .ok)
+        }
+    }
+}
