@@ -1,0 +1,54 @@
+"""GET /metrics parses with the Prometheus text parser, and its counters move when events arrive."""
+
+import json
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def scrape(server):
+    status, headers, body = server.request("GET", "/metrics")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    samples = {}
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_parse_and_move(server):
+    before = scrape(server)
+    for name in ["versioner_products", "versioner_deployments", "versioner_recovery_duration_seconds",
+                 "versioner_snapshots_total"]:
+        assert (name, ()) in before, name
+
+    for number in range(3):
+        body = json.dumps({"product_name": "metrics-check", "version": f"1.0.{number}",
+                           "environment_name": "production", "status": "success"})
+        status, _, _ = server.request("POST", "/deployment-events/", body, key=server.admin_key)
+        assert status == 200
+    status, _, _ = server.request("POST", "/build-events/",
+                                  json.dumps({"product_name": "metrics-check", "version": "2.0"}), key=server.admin_key)
+    assert status == 200
+    status, _, _ = server.request("POST", "/admin/snapshots/", key=server.admin_key)
+    assert status == 201
+
+    after = scrape(server)
+    accepted = "versioner_events_accepted_total"
+    assert value(after, accepted, type="deployment.completed") - value(before, accepted, type="deployment.completed") == 3
+    assert value(after, accepted, type="build.completed") - value(before, accepted, type="build.completed") == 1
+    requests = "versioner_http_requests_total"
+    labels = dict(method="POST", route="/deployment-events/", status="200")
+    assert value(after, requests, **labels) - value(before, requests, **labels) == 3
+    assert value(after, "versioner_journal_appends_total") - value(before, "versioner_journal_appends_total") >= 4
+    assert value(after, "versioner_journal_fsync_duration_seconds_count") >= 1
+    assert value(after, "versioner_journal_batch_records_count") >= 1
+    assert value(after, "versioner_snapshots_total") - value(before, "versioner_snapshots_total") == 1
+    assert value(after, "versioner_snapshot_size_bytes") > 0
+    assert value(after, "versioner_snapshot_duration_seconds_count") >= 1
+    assert value(after, "versioner_products") == value(before, "versioner_products") + 1
+    assert value(after, "versioner_deployments") == value(before, "versioner_deployments") + 3
