@@ -20,7 +20,8 @@ struct Serve: AsyncParsableCommand {
             answering 503 until that is done, then serves. SIGTERM or SIGINT stops taking requests, \
             finishes those in flight, flushes the journal, writes a final snapshot and exits 0.
 
-            Every request but /health and /ready needs `Authorization: Bearer <key>`. The key in \
+            Every request but /health, /ready, /openapi.json, /docs and /metrics (unless \
+            --metrics-require-key) needs `Authorization: Bearer <key>`. The key in \
             $VERSIONER_ADMIN_KEY is an admin key. Without it, the first start on a data directory \
             without keys creates an admin key and writes it to <data-dir>/admin.key (mode 0600).
 

@@ -90,8 +90,11 @@ struct LiveServerTests {
         defer { directory.remove() }
         let server = try await ServerProcess.start(dataDirectory: directory.path, environment: [
             "VERSIONER_BASE_PATH": "/api/v9", "VERSIONER_LOG_FORMAT": "json", "VERSIONER_FSYNC": "interval",
+            "VERSIONER_METRICS_REQUIRE_KEY": "true",
         ])
         #expect(try await server.status(of: "/api/v9/health") == 200)
+        #expect(try await server.status(of: "/api/v9/metrics") == 401)
+        #expect(try await server.status(of: "/api/v9/openapi.json") == 200)
         #expect(try await server.status(of: "/health") == 404)
         server.kill(SIGTERM)
         let jsonLines = server.output.all.filter { $0.hasPrefix("{") }
