@@ -152,6 +152,35 @@ struct QueryEndpointTests {
         }
     }
 
+    @Test("A repeated state query is answered the same, and every kind of change shows at once")
+    func stateMatrixFollowsChanges() async throws {
+        try await withAPI { api in
+            try await api.deploy("api", "1.0", to: "production")
+            let first = try await api.get("/state/")
+            #expect(try await api.get("/state/").text == first.text)
+            #expect(try await api.get("/state/?product=web").json["products"]?.arrayValue?.count == 0)
+
+            // A deployment event.
+            try await api.deploy("api", "2.0", to: "production")
+            let second = try await api.get("/state/")
+            #expect(second.json["products"]?[0]?["environments"]?["production"]?["version"]?.stringValue == "2.0")
+            // An environment renamed (a catalog change, not a shard change).
+            let environment = try #require(second.json["environments"]?[0]?["id"]?.stringValue)
+            #expect(try await api.patch("/environments/\(environment)", #"{"name": "prod-eu"}"#).status == .ok)
+            let third = try await api.get("/state/")
+            #expect(third.json["environments"]?[0]?["name"]?.stringValue == "prod-eu")
+            #expect(third.json["products"]?[0]?["environments"]?["prod-eu"]?["version"]?.stringValue == "2.0")
+            // A product deleted.
+            let product = try #require(third.json["products"]?[0]?["id"]?.stringValue)
+            #expect(try await api.delete("/products/\(product)").status == .noContent)
+            #expect(try await api.get("/state/").json["products"]?.arrayValue?.count == 0)
+            // Another query is another answer.
+            try await api.deploy("web", "1", to: "dev")
+            #expect(try await api.get("/state/?product=web").json["products"]?.arrayValue?.count == 1)
+            #expect(try await api.get("/state/?product=api").json["products"]?.arrayValue?.count == 0)
+        }
+    }
+
     @Test("The event log filters by product, environment, type and time")
     func events() async throws {
         try await withAPI { api in

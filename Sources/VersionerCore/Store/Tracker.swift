@@ -29,6 +29,11 @@ public final class Tracker: Sendable {
         }
     }
 
+    /// The sequence number of the last change journaled. Every change is applied in the same step
+    /// it is journaled, so an answer computed after reading this reflects at least that change:
+    /// an answer cached with it stays true while this number is unchanged.
+    public var changeSequence: UInt64 { services.journal.lastSequence }
+
     /// A consistent copy of the whole state for a snapshot, taken without stopping writes: each
     /// part (the catalog, each shard) is copied in one step with the sequence it reflects.
     /// Catalog changes are journaled under the catalog's lock, so under it every one journaled so

@@ -9,6 +9,9 @@ extension HTTPField.Name {
 
 /// Every endpoint of spec §3–4, each a thin translation: decode, call the tracker, encode.
 struct APIRoutes {
+    /// Encoded `GET /state/` answers, valid until the next change.
+    let stateAnswers = AnswerCache<StateQuery>()
+
     var all: [Route] {
         eventRoutes + productRoutes + environmentRoutes + queryRoutes + keyRoutes + adminRoutes
     }
@@ -101,6 +104,7 @@ struct APIRoutes {
     // MARK: Queries (§4)
 
     private var queryRoutes: [Route] {
+        let stateAnswers = self.stateAnswers
         return [
             Route(.get, "/versions") { input throws(APIError) in
                 var reader = QueryReader(input.query)
@@ -146,8 +150,13 @@ struct APIRoutes {
                 let query = StateQuery(product: reader.text("product"), environment: reader.text("environment"),
                                        type: reader.environmentType())
                 try reader.check()
-                let matrix = await input.tracker.stateMatrix(query)
-                return Reply.json { $0.stateMatrix(matrix) }
+                // The matrix of every product is the costliest answer and dashboards poll it:
+                // reuse the encoded answer while no change has been journaled since.
+                let body = await stateAnswers.answer(for: query, at: input.tracker.changeSequence) {
+                    let matrix = await input.tracker.stateMatrix(query)
+                    return Reply.encode { $0.stateMatrix(matrix) }
+                }
+                return Reply.json(body: body)
             },
             Route(.get, "/events") { input throws(APIError) in
                 var reader = QueryReader(input.query)

@@ -6,11 +6,21 @@ import VersionerCore
 enum Reply {
     static func json(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
                      _ write: (inout JSONWriter) -> Void) -> Response {
-        var writer = JSONWriter()
-        write(&writer)
+        json(status, headers: headers, body: encode(write))
+    }
+
+    /// A JSON answer with a body already encoded.
+    static func json(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: ByteBuffer) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// The bytes `write` produces.
+    static func encode(_ write: (inout JSONWriter) -> Void) -> ByteBuffer {
+        var writer = JSONWriter()
+        write(&writer)
+        return ByteBuffer(bytes: writer.bytes)
     }
 
     /// A bare JSON array, newest first; the next page, if any, in `Link: <…>; rel="next"`.
