@@ -54,24 +54,22 @@ def server():
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment)
         port = None
         deadline = time.monotonic() + START_TIMEOUT
-        lines = []
-        with open(log_path, "wb") as log:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or process.poll() is not None:
-                    process.kill()
-                    pytest.fail("the server did not start:\n" + "".join(lines))
-                ready, _, _ = select.select([process.stdout], [], [], remaining)
-                if not ready:
-                    continue
-                line = process.stdout.readline().decode(errors="replace")
-                lines.append(line)
-                log.write(line.encode())
-                found = re.search(r"http\.port=(\d+)", line)
+        output = b""
+        descriptor = process.stdout.fileno()
+        # Raw reads (never Python's buffered readline, which could hold the awaited line back
+        # while select waits on an empty pipe).
+        while not (port and b"ready to serve" in output):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or process.poll() is not None:
+                process.kill()
+                pytest.fail("the server did not start:\n" + output.decode(errors="replace"))
+            ready, _, _ = select.select([descriptor], [], [], remaining)
+            if ready:
+                output += os.read(descriptor, 65536)
+                found = re.search(rb"http\.port=(\d+)", output)
                 if found:
                     port = int(found.group(1))
-                if "ready to serve" in line and port:
-                    break
+        log_path.write_bytes(output)
         # Keep draining the server's output so that it never blocks on a full pipe.
         drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=open(log_path, "ab"))
         try:

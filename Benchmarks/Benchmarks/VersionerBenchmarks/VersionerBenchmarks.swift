@@ -1,0 +1,220 @@
+import Benchmark
+import Foundation
+import Logging
+import Synchronization
+import VersionerCore
+import VersionerStore
+
+// The suites of issue "Benchmarks and load figures". Sizes follow the issue (1 000 products ×
+// 5 environments × 200 deployments = 1 000 000 deployments); VERSIONER_BENCH_SCALE (a fraction,
+// default 1) shrinks them for a quick look. Thresholds live in Thresholds/ (see README.md).
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
+        warmupIterations: 1,
+        maxDuration: .seconds(5),
+        maxIterations: 10_000,
+        thresholds: [
+            .wallClock: .init(relative: [.p50: 25, .p90: 35], absolute: [:]),
+            .mallocCountTotal: .init(relative: [.p50: 5], absolute: [:]),
+        ]
+    )
+
+    // MARK: Decoding and validation
+
+    Benchmark("Parse and validate a GitHub Action deployment event", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        let body = Fixtures.actionDeploymentBody
+        for _ in benchmark.scaledIterations {
+            guard case .object(let members) = try JSONParser.parse(body),
+                  case .success(let input) = DeploymentEventInput.validate(members) else {
+                fatalError("the fixture no longer validates")
+            }
+            blackHole(input)
+        }
+    }
+
+    // MARK: Applying events
+
+    Benchmark("Record deployment events (plan, journal in memory, apply)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        let tracker = Tracker(shardCount: 4, journal: CountingJournal())
+        var number = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            number += 1
+            let input = Fixtures.deployment(product: number % 1000, environment: number % 5, version: number)
+            blackHole(try await tracker.record(input))
+        }
+    }
+
+    // MARK: Queries on 1 000 000 deployments
+
+    Benchmark("State matrix of every product", configuration: .init(maxIterations: 200), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        for _ in benchmark.scaledIterations {
+            blackHole(await tracker.stateMatrix(StateQuery()))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    Benchmark("History of one product, newest 50", configuration: .init(scalingFactor: .kilo), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        for iteration in benchmark.scaledIterations {
+            let query = DeploymentQuery(product: Fixtures.productName(iteration % Fixtures.products))
+            blackHole(await tracker.deployments(query, PageRequest(limit: 50)))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    Benchmark("History of every product, newest 50", configuration: .init(maxIterations: 2_000), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        for _ in benchmark.scaledIterations {
+            blackHole(await tracker.deployments(DeploymentQuery(), PageRequest(limit: 50)))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    // MARK: Journal
+
+    for policy in [FsyncPolicy.always, .none] {
+        Benchmark("Journal append, one writer, fsync \(policy.rawValue)",
+                  configuration: .init(metrics: [.wallClock, .cpuTotal, .syscalls], maxIterations: 2_000)) { benchmark in
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let journal = try FileJournal(directory: directory.path, nextSequence: 1, options: .init(policy: policy),
+                                          logger: Fixtures.quietLogger, onFatal: { _ in })
+            let change = StateChange.environmentSaved(Fixtures.environment)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let sequence = try journal.append(change)
+                try await journal.waitDurable(sequence)
+            }
+            benchmark.stopMeasurement()
+            await journal.close()
+        }
+    }
+
+    // MARK: Snapshots of 1 000 000 deployments
+
+    Benchmark("Snapshot write: encode, compress, write, sync",
+              configuration: .init(maxDuration: .seconds(60), maxIterations: 3), closure: { benchmark in
+        let capture = await Fixtures.large.tracker.capture()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        benchmark.startMeasurement()
+        let info = try SnapshotStore.write(capture, to: directory.path)
+        benchmark.stopMeasurement()
+        blackHole(info)
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    Benchmark("Snapshot load: read, decompress, decode",
+              configuration: .init(maxDuration: .seconds(60), maxIterations: 3), closure: { benchmark in
+        let path = await Fixtures.large.snapshotPath
+        benchmark.startMeasurement()
+        blackHole(try SnapshotStore.load(path))
+    }, setup: { _ = await Fixtures.large.snapshotPath })
+
+    // MARK: Recovery
+
+    Benchmark("Recovery of 1 000 000 journaled events (no snapshot)",
+              configuration: .init(maxDuration: .seconds(120), maxIterations: 3), closure: { benchmark in
+        let directory = await Fixtures.large.journalDirectory
+        benchmark.startMeasurement()
+        let (state, report) = try Recovery.recover(DataDirectory(directory), cutTornTail: false, logger: Fixtures.quietLogger)
+        benchmark.stopMeasurement()
+        precondition(report.replayed == Fixtures.deployments)
+        blackHole(state)
+    }, setup: { _ = await Fixtures.large.journalDirectory })
+}
+
+/// A journal that only counts: for measuring the write path without files.
+final class CountingJournal: Journal {
+    private let count = Mutex<UInt64>(0)
+    func append(_ change: StateChange) throws(JournalError) -> UInt64 { count.withLock { $0 += 1; return $0 } }
+    func waitDurable(_ sequence: UInt64) async throws(JournalError) {}
+    var lastSequence: UInt64 { count.withLock { $0 } }
+}
+
+struct TemporaryDirectory {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "versioner-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+enum Fixtures {
+    static let scale = ProcessInfo.processInfo.environment["VERSIONER_BENCH_SCALE"].flatMap(Double.init) ?? 1
+    static let products = max(1, Int(1000 * scale))
+    static let environments = 5
+    static let deploymentsPerCell = 200
+    static let deployments = products * environments * deploymentsPerCell
+
+    static let quietLogger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+
+    static func productName(_ number: Int) -> String { "product-\(number)" }
+    static let environmentNames = ["dev", "test", "staging", "production", "other-\(0)"]
+
+    static let environment = Environment(id: EntityID(uuidString: "0190f3a2-7c1e-7b3a-9d2e-5f6a7b8c9d0e")!, name: "production",
+                                         type: .production, createdAt: Timestamp(microseconds: 1_700_000_000_000_000))
+
+    /// The body of the GitHub Action's deployment request, as it sends it.
+    static let actionDeploymentBody: [UInt8] = {
+        let path = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "Tests/Fixtures/client-requests/action-deployment.json")
+        let text = try! String(contentsOf: path, encoding: .utf8)
+        let fixture = try! JSONParser.parse(Array(text.utf8))
+        var writer = JSONWriter()
+        writer.value(fixture["body"]!)
+        return writer.bytes
+    }()
+
+    /// A completed deployment event shaped like the load script's.
+    static func deployment(product: Int, environment: Int, version: Int) -> DeploymentEventInput {
+        DeploymentEventInput(productName: productName(product), version: "1.0.\(version)",
+                             environmentName: environmentNames[environment], status: .completed,
+                             deployedBy: "ci-bot", scmSha: "3f6c1a2b9d8e7f60514a2b3c4d5e6f708192a3b4",
+                             sourceSystem: "github", invokeID: "run-\(version)")
+    }
+
+    /// The 1 000 000-deployment state, built once per benchmark process, on a journal on disk
+    /// (`--fsync none`) so that recovery can be measured on the same events.
+    static let large = LargeState()
+}
+
+actor LargeState {
+    private var built: (tracker: Tracker, journalDirectory: String)?
+    private var snapshot: String?
+
+    private func build() async -> (tracker: Tracker, journalDirectory: String) {
+        if let built { return built }
+        let directory = try! TemporaryDirectory()
+        let data = DataDirectory(directory.path)
+        try! data.create()
+        let journal = try! FileJournal(directory: data.journal, nextSequence: 1, options: .init(policy: .none),
+                                       logger: Fixtures.quietLogger, onFatal: { fatalError($0) })
+        let tracker = Tracker(shardCount: 4, journal: journal)
+        var version = 0
+        for _ in 0..<Fixtures.deploymentsPerCell {
+            for product in 0..<Fixtures.products {
+                for environment in 0..<Fixtures.environments {
+                    version += 1
+                    _ = try! await tracker.record(Fixtures.deployment(product: product, environment: environment, version: version))
+                }
+            }
+        }
+        built = (tracker, directory.path)
+        return built!
+    }
+
+    var tracker: Tracker { get async { await build().tracker } }
+    var journalDirectory: String { get async { await build().journalDirectory } }
+
+    var snapshotPath: String {
+        get async {
+            if let snapshot { return snapshot }
+            let capture = await build().tracker.capture()
+            let info = try! SnapshotStore.write(capture, to: try! TemporaryDirectory().path)
+            snapshot = info.path
+            return info.path
+        }
+    }
+}

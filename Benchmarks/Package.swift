@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+// The benchmarks: a package of their own (as swift-nio's Benchmarks/ is), so that building the
+// product never resolves package-benchmark. Run from this directory: `swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "VersionerBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "versioner", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "VersionerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "VersionerCore", package: "versioner"),
+                .product(name: "VersionerStore", package: "versioner"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/VersionerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
