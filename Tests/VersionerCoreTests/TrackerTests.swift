@@ -258,6 +258,27 @@ struct CatalogTests {
         #expect(fresh.subject.deployment.productID != a.id)
     }
 
+    @Test("Queries by product name find a renamed product, whichever shard its new name hashes to")
+    func queriesFollowRenames() async throws {
+        let fixture = TrackerFixture(shards: 8)
+        // Several renames, so that some new names hash to another shard than the product's.
+        for number in 0..<8 {
+            let old = "old-\(number)", new = "new-\(number)"
+            try await fixture.deploy(old, "1", .completed)
+            try await fixture.build(old, "1")
+            let id = try #require(await fixture.tracker.products(PageRequest(limit: 1000)).items.first { $0.name == old }?.id)
+            _ = try await fixture.tracker.updateProduct(id: id, ProductPatch(name: new))
+            try await fixture.deploy(new, "2", .completed)
+            let deployments = await fixture.tracker.deployments(DeploymentQuery(product: new), PageRequest())
+            #expect(deployments.items.map(\.version) == ["2", "1"], "\(new)")
+            #expect(await fixture.tracker.deployments(DeploymentQuery(product: old), PageRequest()).items.isEmpty)
+            #expect(await fixture.tracker.versions(VersionQuery(product: new), PageRequest()).items.count == 2)
+            #expect(await fixture.tracker.builds(BuildQuery(product: new), PageRequest()).items.count == 1)
+            #expect(await fixture.tracker.events(EventQuery(product: new), PageRequest()).items.count == 3)
+            #expect(await fixture.tracker.stateMatrix(StateQuery(product: new)).products.map(\.product.name) == [new])
+        }
+    }
+
     @Test("Deleting a product removes its versions, deployments and events")
     func deleteProduct() async throws {
         let fixture = TrackerFixture()

@@ -36,7 +36,7 @@ def test_schemathesis_finds_nothing(server, tmp_path):
         "--no-color",
         "--output-sanitize", "true",
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     output = run.stdout + run.stderr
     print(output)
     assert run.returncode == 0, "schemathesis found a problem:\n" + output

@@ -264,7 +264,7 @@ public final class Tracker: Sendable {
     // MARK: Versions and builds
 
     public func versions(_ query: VersionQuery, _ page: PageRequest) async -> Page<VersionView> {
-        let candidates = await gather { contents in
+        let candidates = await gather(product: query.product) { contents in
             let states = contents.products(named: query.product)
             let sources = states.map { state in AscendingSource(query.scmSha.map { state.versions(withSha: $0) } ?? state.versions) }
             return page.newest(merging: sources, id: \.id) { _ in true }.map { contents.view($0.element, in: states[$0.source]) }
@@ -281,7 +281,7 @@ public final class Tracker: Sendable {
     }
 
     public func builds(_ query: BuildQuery, _ page: PageRequest) async -> Page<BuildView> {
-        let candidates = await gather { contents in
+        let candidates = await gather(product: query.product) { contents in
             let states = contents.products(named: query.product)
             let sources = states.map { state -> AscendingSource<Build> in
                 guard let name = query.version else { return AscendingSource(state.builds) }
@@ -304,7 +304,7 @@ public final class Tracker: Sendable {
     // MARK: Deployments
 
     public func deployments(_ query: DeploymentQuery, _ page: PageRequest) async -> Page<DeploymentView> {
-        let candidates = await gather { contents in
+        let candidates = await gather(product: query.product) { contents in
             var environmentID: EntityID?
             if let name = query.environment {
                 guard let environment = contents.catalog.environment(named: name) else { return [DeploymentView]() }
@@ -355,7 +355,7 @@ public final class Tracker: Sendable {
             (query.environment == nil || $0.name == query.environment) && (query.type == nil || $0.type == query.type)
         }
         let allowed = Set(shown.map(\.id))
-        let rows = await gather { contents in
+        let rows = await gather(product: query.product) { contents in
             contents.products(named: query.product).compactMap { state -> (Product, [EntityID: StateCell])? in
                 var cells: [EntityID: StateCell] = [:]
                 for (environmentID, slot) in state.environmentSlots where allowed.contains(environmentID) {
@@ -378,7 +378,7 @@ public final class Tracker: Sendable {
 
     /// The audit log of accepted events, newest first.
     public func events(_ query: EventQuery, _ page: PageRequest) async -> Page<LoggedEvent> {
-        let candidates = await gather { contents in
+        let candidates = await gather(product: query.product) { contents in
             let sources = contents.products(named: query.product).map { AscendingSource($0.events) }
             return page.newest(merging: sources, id: \.id) { event in
                 (query.kind == nil || event.kind == query.kind)
@@ -410,9 +410,13 @@ public final class Tracker: Sendable {
         }
     }
 
-    /// Asks every shard at once.
-    private func gather<T: Sendable>(_ body: @escaping @Sendable (ShardContents) -> T) async -> [T] {
-        await withTaskGroup(of: T.self) { group in
+    /// Asks every shard at once; or, when the query names a product, only the shard that holds
+    /// a product of that name (the others cannot contribute, and a hop to each costs).
+    private func gather<T: Sendable>(product: String? = nil, _ body: @escaping @Sendable (ShardContents) -> T) async -> [T] {
+        if let product {
+            return [await shards[shard(forProductNamed: product)].read(body)]
+        }
+        return await withTaskGroup(of: T.self) { group in
             for shard in shards {
                 group.addTask { await shard.read(body) }
             }
