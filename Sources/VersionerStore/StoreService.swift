@@ -125,7 +125,9 @@ public final class StoreService: Service, SnapshotTaking {
         let configuration = self.configuration
         return try await running.exclusively { capture in
             let started = ContinuousClock.now
-            let info = try await onOwnThread {
+            // Encoding and compressing a large state takes a core for seconds: at a lower priority,
+            // so that requests keep the CPU when both are busy (it only slows the snapshot).
+            let info = try await onOwnThread(niceness: 10) {
                 let info = try SnapshotStore.write(capture, to: configuration.directory.snapshots)
                 if let oldest = try SnapshotStore.prune(configuration.directory.snapshots, keep: configuration.keepSnapshots) {
                     _ = try SnapshotStore.pruneJournal(configuration.directory.journal, through: oldest)
@@ -197,10 +199,15 @@ public struct StoreUnavailable: Error, CustomStringConvertible {
     public var description: String { "the store is still recovering" }
 }
 
-/// Runs blocking work (file I/O, compression) on a thread of its own, off Swift's cooperative pool.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+/// Runs blocking work (file I/O, compression) on a thread of its own, off Swift's cooperative pool;
+/// a positive `niceness` lowers that thread's scheduling priority (Linux: per-thread nice value).
+func onOwnThread<T: Sendable>(niceness: Int32 = 0, _ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
+            #if os(Linux)
+            // On Linux the nice value is per thread, and 0 names the calling thread.
+            if niceness != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
+            #endif
             do {
                 continuation.resume(returning: try body())
             } catch {

@@ -75,7 +75,8 @@ let benchmarks: @Sendable () -> Void = {
 
     for policy in [FsyncPolicy.always, .none] {
         Benchmark("Journal append, one writer, fsync \(policy.rawValue)",
-                  configuration: .init(metrics: [.wallClock, .cpuTotal, .syscalls], maxIterations: 2_000)) { benchmark in
+                  configuration: .init(metrics: [.wallClock, .cpuTotal, .syscalls], maxIterations: 2_000,
+                                       thresholds: [.wallClock: .init(relative: [.p50: 25, .p90: 35], absolute: [:])])) { benchmark in
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let journal = try FileJournal(directory: directory.path, nextSequence: 1, options: .init(policy: policy),
