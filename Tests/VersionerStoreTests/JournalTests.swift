@@ -68,6 +68,18 @@ struct JournalTests {
         }
     }
 
+    @Test("Strings survive the codec, ASCII or not; bytes that are not UTF-8 are refused")
+    func strings() throws {
+        var writer = BinaryWriter()
+        let texts = ["", "production", "Zürich – 東京 🚀", String(repeating: "a", count: 300)]
+        for text in texts { writer.string(text) }
+        writer.count(2)
+        writer.bytes([0xC3, 0x28])  // a lead byte followed by a byte that cannot continue it
+        var reader = BinaryReader(writer.bytes)
+        for text in texts { #expect(try reader.string() == text) }
+        #expect(throws: DecodingError.self) { try reader.string() }
+    }
+
     @Test("A torn last record is found at every byte it can be cut at, and recovery cuts it off")
     func tornTailAtEveryOffset() async throws {
         try await withTemporaryDirectory { directory in

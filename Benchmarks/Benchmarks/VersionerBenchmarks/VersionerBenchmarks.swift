@@ -21,6 +21,9 @@ let benchmarks: @Sendable () -> Void = {
         ]
     )
 
+    // The large state's journal and snapshot are files: remove them when a benchmark is done.
+    Benchmark.teardown = { await Fixtures.large.removeFiles() }
+
     // MARK: Decoding and validation
 
     Benchmark("Parse and validate a GitHub Action deployment event", configuration: .init(scalingFactor: .kilo)) { benchmark in
@@ -185,10 +188,17 @@ enum Fixtures {
 actor LargeState {
     private var built: (tracker: Tracker, journalDirectory: String)?
     private var snapshot: String?
+    private var directories: [TemporaryDirectory] = []
+
+    func removeFiles() {
+        for directory in directories { directory.remove() }
+        directories = []
+    }
 
     private func build() async -> (tracker: Tracker, journalDirectory: String) {
         if let built { return built }
         let directory = try! TemporaryDirectory()
+        directories.append(directory)
         let data = DataDirectory(directory.path)
         try! data.create()
         let journal = try! FileJournal(directory: data.journal, nextSequence: 1, options: .init(policy: .none),
@@ -214,7 +224,9 @@ actor LargeState {
         get async {
             if let snapshot { return snapshot }
             let capture = await build().tracker.capture()
-            let info = try! SnapshotStore.write(capture, to: try! TemporaryDirectory().path)
+            let directory = try! TemporaryDirectory()
+            directories.append(directory)
+            let info = try! SnapshotStore.write(capture, to: directory.path)
             snapshot = info.path
             return info.path
         }

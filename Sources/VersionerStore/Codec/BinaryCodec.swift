@@ -153,10 +153,17 @@ struct BinaryReader {
         }
     }
 
+    /// A string, its UTF-8 validated. Recovery decodes millions of them: the bytes are read in
+    /// place, and ASCII (nearly every string) skips the general validation.
     mutating func string() throws(DecodingError) -> String {
-        let length = try count()
-        let slice = bytes[offset..<(offset + length)]
-        guard let text = String(validating: slice, as: UTF8.self) else { throw DecodingError("invalid UTF-8 at byte \(offset)") }
+        let length = try count()  // within the data
+        let start = offset
+        let text: String? = bytes.withUnsafeBufferPointer { all in
+            let utf8 = UnsafeBufferPointer(rebasing: all[start..<(start + length)])
+            if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+            return String(validating: utf8, as: UTF8.self)
+        }
+        guard let text else { throw DecodingError("invalid UTF-8 at byte \(offset)") }
         offset += length
         return text
     }
