@@ -1,3 +1,4 @@
+import Foundation
 import VersionerCore
 
 /// A snapshot file's fixed header (40 bytes, big-endian): magic `VSNP`, format version (u16),
@@ -139,25 +140,51 @@ public enum SnapshotFormat {
         if header.version >= 2 {
             for _ in 0..<(try reader.count()) { catalog.apply(try reader.apiKey()) }
         }
-        var products: [EntityID: ProductState] = [:]
+        var decoded: [DecodedProduct] = []
         var sequences: [EntityID: UInt64] = [:]
         for _ in 0..<(try reader.count()) {
             let sequence = try reader.uvarint()
-            let product = try reader.product()
-            var versions: [Version] = []
-            for _ in 0..<(try reader.count()) { versions.append(try reader.version()) }
-            var builds: [Build] = []
-            for _ in 0..<(try reader.count()) { builds.append(try reader.build()) }
-            var deployments: [Deployment] = []
-            for _ in 0..<(try reader.count()) { deployments.append(try reader.deployment()) }
-            var events: [LoggedEvent] = []
-            for _ in 0..<(try reader.count()) { events.append(try reader.loggedEvent()) }
-            products[product.id] = ProductState(product: product, versions: versions, builds: builds,
-                                                deployments: deployments, events: events)
-            sequences[product.id] = sequence
+            var part = DecodedProduct(product: try reader.product())
+            for _ in 0..<(try reader.count()) { part.versions.append(try reader.version()) }
+            for _ in 0..<(try reader.count()) { part.builds.append(try reader.build()) }
+            for _ in 0..<(try reader.count()) { part.deployments.append(try reader.deployment()) }
+            for _ in 0..<(try reader.count()) { part.events.append(try reader.loggedEvent()) }
+            sequences[part.product.id] = sequence
+            decoded.append(part)
         }
         guard reader.isAtEnd else { throw DecodingError("data after the last product") }
+        var products: [EntityID: ProductState] = [:]
+        products.reserveCapacity(decoded.count)
+        for state in DecodedProduct.states(of: decoded) { products[state.product.id] = state }
         return LoadedSnapshot(header: header, state: TrackerState(catalog: catalog, products: products),
                               catalogSequence: catalogSequence, productSequences: sequences)
+    }
+}
+
+/// One product's records as decoded, before its indexes are built.
+struct DecodedProduct {
+    var product: Product
+    var versions: [Version] = []
+    var builds: [Build] = []
+    var deployments: [Deployment] = []
+    var events: [LoggedEvent] = []
+
+    /// Every product's state, built on all cores: building the indexes is, after decoding, the
+    /// costliest step of loading a snapshot, and products are independent of each other.
+    static func states(of decoded: [DecodedProduct]) -> [ProductState] {
+        guard !decoded.isEmpty else { return [] }
+        let lanes = min(decoded.count, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        return [ProductState](unsafeUninitializedCapacity: decoded.count) { buffer, initialized in
+            nonisolated(unsafe) let base = buffer.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for index in stride(from: lane, to: decoded.count, by: lanes) {
+                    let part = decoded[index]
+                    (base + index).initialize(to: ProductState(product: part.product, versions: part.versions,
+                                                               builds: part.builds, deployments: part.deployments,
+                                                               events: part.events))
+                }
+            }
+            initialized = decoded.count
+        }
     }
 }
