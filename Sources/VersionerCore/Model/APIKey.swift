@@ -111,9 +111,16 @@ public enum APIKeys {
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
-public func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+///
+/// Concrete arrays, not generic collections: every request's key goes through this, and an
+/// unspecialised generic loop called across modules cost more than the rest of an event's work.
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for (x, y) in zip(a, b) { difference |= x ^ y }
-    return difference == 0
+    return a.withUnsafeBufferPointer { x in
+        b.withUnsafeBufferPointer { y in
+            var difference: UInt8 = 0
+            for index in 0..<x.count { difference |= x[index] ^ y[index] }
+            return difference == 0
+        }
+    }
 }
