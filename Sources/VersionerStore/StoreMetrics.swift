@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 
 /// The store's metrics (journal, snapshots, recovery), through swift-metrics.
 ///
@@ -40,13 +40,6 @@ public struct StoreMetrics: Sendable {
         snapshotSize = Gauge(label: Name.snapshotSize, factory: factory)
         recoveryDuration = Gauge(label: Name.recoveryDuration, factory: factory)
         recoveryReplayed = Gauge(label: Name.recoveryReplayed, factory: factory)
-    }
-}
-
-extension Timer {
-    func record(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 

@@ -136,7 +136,7 @@ public final class StoreService: Service, SnapshotTaking {
             }
             let duration = ContinuousClock.now - started
             configuration.metrics.snapshots.increment()
-            configuration.metrics.snapshotDuration.record(duration)
+            configuration.metrics.snapshotDuration.record(duration: duration)
             configuration.metrics.snapshotSize.record(info.fileBytes)
             logger.info("snapshot written", metadata: [
                 "snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)", "snapshot.bytes": "\(info.fileBytes)",

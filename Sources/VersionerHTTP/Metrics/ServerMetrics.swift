@@ -1,4 +1,5 @@
 import CoreMetrics
+import Metrics
 import Prometheus
 import Synchronization
 import VersionerCore
@@ -70,8 +71,7 @@ public final class ServerMetrics: Sendable {
             return made
         }
         instruments.count.increment()
-        let (seconds, attoseconds) = duration.components
-        instruments.duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        instruments.duration.record(duration: duration)
     }
 
     /// Counts an accepted event by its canonical type (`deployment.completed`).

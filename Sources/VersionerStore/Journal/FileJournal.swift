@@ -222,7 +222,7 @@ public final class FileJournal: Journal, @unchecked Sendable {
         guard unsynced, fd >= 0 else { return }
         let started = ContinuousClock.now
         try PosixFile.dataSync(fd, path: segmentPath)
-        metrics.fsyncDuration.record(ContinuousClock.now - started)
+        metrics.fsyncDuration.record(duration: ContinuousClock.now - started)
         unsynced = false
     }
 
