@@ -12,7 +12,8 @@ public struct Route: Sendable {
 
     /// What answers a route.
     enum Handler: Sendable {
-        /// Answers at any time, also while the server is recovering (`/health`, `/ready`).
+        /// Answers at any time, also while the server is recovering (`/health`, `/ready`, and
+        /// the public `/openapi.json`, `/docs`, `/metrics`).
         case probe(@Sendable (ServerState) async -> Response)
         /// Needs the recovered state: answered 503 until recovery has finished.
         case api(@Sendable (RequestInput) async throws(APIError) -> Response)

@@ -71,7 +71,8 @@ public struct VersionerResponder: HTTPResponder {
     /// is counted in the metrics under its route pattern (`unmatched` when no route fits).
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        var (response, route) = await answer(request, context: context)
+        let (answered, route) = await answer(request, context: context)
+        var response = answered
         let requestID = Self.requestID(request.headers[.requestID])
         response.headers[.requestID] = requestID
         let duration = ContinuousClock.now - start
