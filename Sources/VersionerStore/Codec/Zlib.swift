@@ -31,15 +31,7 @@ enum Zlib {
         guard versioner_deflateInit(&stream, level) == Z_OK else { throw Failure(description: "deflateInit failed") }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
-        let status: Int32 = bytes.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-                stream.avail_in = uInt(input.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(out.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
+        let status = finish(&stream, from: bytes, into: &output) { deflate(&$0, $1) }
         guard status == Z_STREAM_END else { throw Failure(description: "deflate failed (\(status))") }
         output.removeLast(output.count - Int(stream.total_out))
         return output
@@ -52,19 +44,26 @@ enum Zlib {
         guard versioner_inflateInit(&stream) == Z_OK else { throw Failure(description: "inflateInit failed") }
         defer { inflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: expectedSize)
-        let status: Int32 = bytes.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-                stream.avail_in = uInt(input.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(out.count)
-                return inflate(&stream, Z_FINISH)
-            }
-        }
+        let status = finish(&stream, from: bytes, into: &output) { inflate(&$0, $1) }
         guard status == Z_STREAM_END, Int(stream.total_out) == expectedSize else {
             throw Failure(description: "inflate failed (\(status)) after \(stream.total_out) of \(expectedSize) bytes")
         }
         return output
+    }
+
+    /// Points `stream` at all of `input` and `output` and makes one `Z_FINISH` call (`deflate`
+    /// or `inflate`), returning its status.
+    private static func finish(_ stream: inout z_stream, from input: some ByteStorage, into output: inout [UInt8],
+                               _ call: (inout z_stream, Int32) -> Int32) -> Int32 {
+        input.withUnsafeBytes { source in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return call(&stream, Z_FINISH)
+            }
+        }
     }
 }
 
