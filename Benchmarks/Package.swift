@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        .target(name: "CHeapUsage"),
         .executableTarget(
             name: "VersionerBenchmarks",
             dependencies: [
@@ -19,6 +20,7 @@ let package = Package(
                 .product(name: "VersionerCore", package: "versioner"),
                 .product(name: "VersionerStore", package: "versioner"),
                 .product(name: "Logging", package: "swift-log"),
+                "CHeapUsage",
             ],
             path: "Benchmarks/VersionerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -1,4 +1,5 @@
 import Benchmark
+import CHeapUsage
 import Foundation
 import Logging
 import Synchronization
@@ -48,6 +49,29 @@ let benchmarks: @Sendable () -> Void = {
             let input = Fixtures.deployment(product: number % 1000, environment: number % 5, version: number)
             blackHole(try await tracker.record(input))
         }
+    }
+
+    // MARK: Memory
+
+    // Heap bytes the state holds per deployment, for events of the load script's shape (a new
+    // version, SHA and URL on every event): what the "≤ 1 KiB per stored deployment" target is
+    // about, without the process baseline and allocator slack that resident memory adds.
+    Benchmark("Heap held per deployment, load-script events",
+              configuration: .init(metrics: [.custom("bytes per deployment", polarity: .prefersSmaller, useScalingFactor: false)],
+                                   maxIterations: 1,
+                                   thresholds: [.custom("bytes per deployment", polarity: .prefersSmaller, useScalingFactor: false):
+                                       .init(relative: [.p50: 5], absolute: [:])])) { benchmark in
+        let count = max(1_000, Int(200_000 * Fixtures.scale))
+        let before = HeapUsage.bytesInUse()
+        let tracker = Tracker(shardCount: 4, journal: CountingJournal())
+        for number in 0..<count {
+            _ = try await tracker.record(Fixtures.loadScriptDeployment(number))
+        }
+        let held = HeapUsage.bytesInUse() - before
+        FileHandle.standardError.write("held \(held) before \(before) count \(count) D \(MemoryLayout<Deployment>.stride) V \(MemoryLayout<Version>.stride) L \(MemoryLayout<LoggedEvent>.stride) I \(MemoryLayout<DeploymentEventInput>.stride) B \(MemoryLayout<AcceptedBuildEvent>.stride) T \(MemoryLayout<Timestamp>.stride) \(MemoryLayout<Timestamp?>.stride) R \(MemoryLayout<RawJSONObject>.stride)\n".data(using: .utf8)!)
+        benchmark.measurement(.custom("bytes per deployment", polarity: .prefersSmaller, useScalingFactor: false),
+                              held / count)
+        blackHole(tracker)
     }
 
     // MARK: Queries on 1 000 000 deployments
@@ -137,6 +161,11 @@ final class CountingJournal: Journal {
     var lastSequence: UInt64 { count.withLock { $0 } }
 }
 
+/// The allocator's count of bytes handed out and not yet freed.
+enum HeapUsage {
+    static func bytesInUse() -> Int { Int(heap_bytes_in_use()) }
+}
+
 struct TemporaryDirectory {
     let path: String
     init() throws {
@@ -178,6 +207,16 @@ enum Fixtures {
                              environmentName: environmentNames[environment], status: .completed,
                              deployedBy: "ci-bot", scmSha: "3f6c1a2b9d8e7f60514a2b3c4d5e6f708192a3b4",
                              sourceSystem: "github", invokeID: "run-\(version)")
+    }
+
+    /// A deployment event exactly as `load/post-deployment.lua` sends it (one thread's `number`th).
+    static func loadScriptDeployment(_ number: Int) -> DeploymentEventInput {
+        let environments = ["dev", "test", "staging", "production", "production-eu"]
+        let sha = String(repeating: String(format: "%08x", (number * 7919 + 1) % 2_147_483_647), count: 5)
+        return DeploymentEventInput(productName: "service-\((7919 + number) % 1000)", version: "1.\(number / 1000).\(number % 1000)",
+                                    environmentName: environments[number % 5], status: .completed,
+                                    deployedBy: "ci-bot", scmSha: sha, deployURL: "https://ci.example.com/runs/\(number)",
+                                    buildNumber: "\(number)", sourceSystem: "github", invokeID: "1-\(number)")
     }
 
     /// The 1 000 000-deployment state, built once per benchmark process, on a journal on disk

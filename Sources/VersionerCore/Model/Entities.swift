@@ -48,105 +48,134 @@ public struct Version: Hashable, Sendable {
     public var productID: EntityID
     /// The version string, a case-sensitive natural key within the product.
     public var name: String
-    public var scmSha: String?
-    public var scmRepository: String?
-    public var scmBranch: String?
     public var createdAt: Timestamp
+    /// `scm_sha`, `scm_repository`, `scm_branch`, packed (see ``PackedStrings``).
+    private var text: PackedStrings
+
+    public var scmSha: String? { get { text[0] } set { text[0] = newValue } }
+    public var scmRepository: String? { get { text[1] } set { text[1] = newValue } }
+    public var scmBranch: String? { get { text[2] } set { text[2] = newValue } }
 
     public init(id: EntityID, productID: EntityID, name: String, scmSha: String?, scmRepository: String?,
                 scmBranch: String?, createdAt: Timestamp) {
         self.id = id
         self.productID = productID
         self.name = name
-        self.scmSha = scmSha
-        self.scmRepository = scmRepository
-        self.scmBranch = scmBranch
         self.createdAt = createdAt
+        self.text = PackedStrings([scmSha, scmRepository, scmBranch])
     }
 }
 
 /// One build of a version, updated by the build events that correlate to it.
+///
+/// Its status, times and text fields are those of its events laid over each other
+/// (``BuildEventInput/laid(over:)``); a build made by one event shares that event's text buffer.
 public struct Build: Hashable, Sendable {
     public var id: EntityID
     public var productID: EntityID
     public var versionID: EntityID
-    public var status: Status
-    public var buildNumber: String?
-    public var buildURL: String?
-    public var scmSha: String?
-    public var scmBranch: String?
-    public var scmRepository: String?
-    public var builtBy: String?
-    public var builtByEmail: String?
-    public var builtByName: String?
-    public var sourceSystem: String?
-    public var invokeID: String?
-    public var startedAt: Timestamp?
-    public var completedAt: Timestamp?
-    public var errorMessage: String?
-    public var errorCode: String?
-    public var extraMetadata: RawJSONObject
     /// When the first event of this build was recorded.
     public var createdAt: Timestamp
     /// The last event applied to this build.
     public var lastEventID: EntityID
     public var lastRecordedAt: Timestamp
+    /// The build's fields, as its events left them (the names it holds are those of its last event).
+    var details: BuildEventInput
+
+    public var status: Status { get { details.status } set { details.status = newValue } }
+    public var buildNumber: String? { get { details.buildNumber } set { details.buildNumber = newValue } }
+    public var buildURL: String? { get { details.buildURL } set { details.buildURL = newValue } }
+    public var scmSha: String? { get { details.scmSha } set { details.scmSha = newValue } }
+    public var scmBranch: String? { get { details.scmBranch } set { details.scmBranch = newValue } }
+    public var scmRepository: String? { get { details.scmRepository } set { details.scmRepository = newValue } }
+    public var builtBy: String? { get { details.builtBy } set { details.builtBy = newValue } }
+    public var builtByEmail: String? { get { details.builtByEmail } set { details.builtByEmail = newValue } }
+    public var builtByName: String? { get { details.builtByName } set { details.builtByName = newValue } }
+    public var sourceSystem: String? { get { details.sourceSystem } set { details.sourceSystem = newValue } }
+    public var invokeID: String? { get { details.invokeID } set { details.invokeID = newValue } }
+    public var startedAt: Timestamp? { get { details.startedAt } set { details.startedAt = newValue } }
+    public var completedAt: Timestamp? { get { details.completedAt } set { details.completedAt = newValue } }
+    public var errorMessage: String? { get { details.errorMessage } set { details.errorMessage = newValue } }
+    public var errorCode: String? { get { details.errorCode } set { details.errorCode = newValue } }
+    public var extraMetadata: RawJSONObject {
+        get { details.extraMetadata ?? .empty } set { details.extraMetadata = newValue == .empty ? nil : newValue }
+    }
 
     public init(id: EntityID, productID: EntityID, versionID: EntityID, status: Status, buildNumber: String?,
                 buildURL: String?, scmSha: String?, scmBranch: String?, scmRepository: String?, builtBy: String?,
                 builtByEmail: String?, builtByName: String?, sourceSystem: String?, invokeID: String?,
                 startedAt: Timestamp?, completedAt: Timestamp?, errorMessage: String?, errorCode: String?,
                 extraMetadata: RawJSONObject, createdAt: Timestamp, lastEventID: EntityID, lastRecordedAt: Timestamp) {
+        let details = BuildEventInput(
+            productName: "", version: "", status: status, builtBy: builtBy, builtByEmail: builtByEmail,
+            builtByName: builtByName, scmSha: scmSha, scmBranch: scmBranch, scmRepository: scmRepository,
+            buildURL: buildURL, buildNumber: buildNumber, sourceSystem: sourceSystem, invokeID: invokeID,
+            startedAt: startedAt, completedAt: completedAt, errorMessage: errorMessage, errorCode: errorCode,
+            extraMetadata: extraMetadata == .empty ? nil : extraMetadata)
+        self.init(id: id, productID: productID, versionID: versionID, details: details, createdAt: createdAt,
+                  lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+    }
+
+    /// A build whose fields are those of `details` (an event's input: its buffer is shared, not copied).
+    init(id: EntityID, productID: EntityID, versionID: EntityID, details: BuildEventInput, createdAt: Timestamp,
+         lastEventID: EntityID, lastRecordedAt: Timestamp) {
         self.id = id
         self.productID = productID
         self.versionID = versionID
-        self.status = status
-        self.buildNumber = buildNumber
-        self.buildURL = buildURL
-        self.scmSha = scmSha
-        self.scmBranch = scmBranch
-        self.scmRepository = scmRepository
-        self.builtBy = builtBy
-        self.builtByEmail = builtByEmail
-        self.builtByName = builtByName
-        self.sourceSystem = sourceSystem
-        self.invokeID = invokeID
-        self.startedAt = startedAt
-        self.completedAt = completedAt
-        self.errorMessage = errorMessage
-        self.errorCode = errorCode
-        self.extraMetadata = extraMetadata
+        self.details = details
         self.createdAt = createdAt
         self.lastEventID = lastEventID
         self.lastRecordedAt = lastRecordedAt
     }
+
+    // Equal when every field a client can see is equal: `details` also holds the names its
+    // last event was sent with, which are not the build's.
+    public static func == (lhs: Build, rhs: Build) -> Bool {
+        lhs.id == rhs.id && lhs.productID == rhs.productID && lhs.versionID == rhs.versionID
+            && lhs.createdAt == rhs.createdAt && lhs.lastEventID == rhs.lastEventID
+            && lhs.lastRecordedAt == rhs.lastRecordedAt && lhs.details.buildFieldsEqual(rhs.details)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(lastEventID)
+    }
 }
 
 /// One deployment of a version to an environment, updated by the events that correlate to it.
+///
+/// Its status, times and text fields are those of its events laid over each other
+/// (``DeploymentEventInput/laid(over:)``); a deployment made by one event — the usual case —
+/// shares that event's text buffer instead of holding a copy.
 public struct Deployment: Hashable, Sendable {
     public var id: EntityID
     public var productID: EntityID
     public var versionID: EntityID
     public var environmentID: EntityID
-    public var status: Status
-    public var startedAt: Timestamp?
-    public var completedAt: Timestamp?
-    public var deployedBy: String?
-    public var deployedByEmail: String?
-    public var deployedByName: String?
-    public var scmSha: String?
-    public var scmRepository: String?
-    public var scmBranch: String?
-    public var deployURL: String?
-    public var buildNumber: String?
-    public var sourceSystem: String?
-    public var invokeID: String?
-    public var extraMetadata: RawJSONObject
     /// When the first event of this deployment was recorded.
     public var createdAt: Timestamp
     /// The last event applied to this deployment; ids grow with time, so this orders activity.
     public var lastEventID: EntityID
     public var lastRecordedAt: Timestamp
+    /// The deployment's fields, as its events left them (the names it holds are those of its last event).
+    var details: DeploymentEventInput
+
+    public var status: Status { get { details.status } set { details.status = newValue } }
+    public var startedAt: Timestamp? { get { details.startedAt } set { details.startedAt = newValue } }
+    public var completedAt: Timestamp? { get { details.completedAt } set { details.completedAt = newValue } }
+    public var deployedBy: String? { get { details.deployedBy } set { details.deployedBy = newValue } }
+    public var deployedByEmail: String? { get { details.deployedByEmail } set { details.deployedByEmail = newValue } }
+    public var deployedByName: String? { get { details.deployedByName } set { details.deployedByName = newValue } }
+    public var scmSha: String? { get { details.scmSha } set { details.scmSha = newValue } }
+    public var scmRepository: String? { get { details.scmRepository } set { details.scmRepository = newValue } }
+    public var scmBranch: String? { get { details.scmBranch } set { details.scmBranch = newValue } }
+    public var deployURL: String? { get { details.deployURL } set { details.deployURL = newValue } }
+    public var buildNumber: String? { get { details.buildNumber } set { details.buildNumber = newValue } }
+    public var sourceSystem: String? { get { details.sourceSystem } set { details.sourceSystem = newValue } }
+    public var invokeID: String? { get { details.invokeID } set { details.invokeID = newValue } }
+    public var extraMetadata: RawJSONObject {
+        get { details.extraMetadata ?? .empty } set { details.extraMetadata = newValue == .empty ? nil : newValue }
+    }
 
     /// The time of the deployment: its `startedAt` if the client gave one, else when it was first recorded.
     public var deployedAt: Timestamp { startedAt ?? createdAt }
@@ -156,26 +185,40 @@ public struct Deployment: Hashable, Sendable {
                 deployedByName: String?, scmSha: String?, scmRepository: String?, scmBranch: String?,
                 deployURL: String?, buildNumber: String?, sourceSystem: String?, invokeID: String?,
                 extraMetadata: RawJSONObject, createdAt: Timestamp, lastEventID: EntityID, lastRecordedAt: Timestamp) {
+        let details = DeploymentEventInput(
+            productName: "", version: "", environmentName: "", status: status, deployedBy: deployedBy,
+            deployedByEmail: deployedByEmail, deployedByName: deployedByName, scmSha: scmSha,
+            scmRepository: scmRepository, scmBranch: scmBranch, deployURL: deployURL, buildNumber: buildNumber,
+            sourceSystem: sourceSystem, invokeID: invokeID, startedAt: startedAt, completedAt: completedAt,
+            extraMetadata: extraMetadata == .empty ? nil : extraMetadata)
+        self.init(id: id, productID: productID, versionID: versionID, environmentID: environmentID, details: details,
+                  createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+    }
+
+    /// A deployment whose fields are those of `details` (an event's input: its buffer is shared, not copied).
+    init(id: EntityID, productID: EntityID, versionID: EntityID, environmentID: EntityID,
+         details: DeploymentEventInput, createdAt: Timestamp, lastEventID: EntityID, lastRecordedAt: Timestamp) {
         self.id = id
         self.productID = productID
         self.versionID = versionID
         self.environmentID = environmentID
-        self.status = status
-        self.startedAt = startedAt
-        self.completedAt = completedAt
-        self.deployedBy = deployedBy
-        self.deployedByEmail = deployedByEmail
-        self.deployedByName = deployedByName
-        self.scmSha = scmSha
-        self.scmRepository = scmRepository
-        self.scmBranch = scmBranch
-        self.deployURL = deployURL
-        self.buildNumber = buildNumber
-        self.sourceSystem = sourceSystem
-        self.invokeID = invokeID
-        self.extraMetadata = extraMetadata
+        self.details = details
         self.createdAt = createdAt
         self.lastEventID = lastEventID
         self.lastRecordedAt = lastRecordedAt
+    }
+
+    // Equal when every field a client can see is equal: `details` also holds the names its
+    // last event was sent with, which are not the deployment's.
+    public static func == (lhs: Deployment, rhs: Deployment) -> Bool {
+        lhs.id == rhs.id && lhs.productID == rhs.productID && lhs.versionID == rhs.versionID
+            && lhs.environmentID == rhs.environmentID && lhs.createdAt == rhs.createdAt
+            && lhs.lastEventID == rhs.lastEventID && lhs.lastRecordedAt == rhs.lastRecordedAt
+            && lhs.details.deploymentFieldsEqual(rhs.details)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(lastEventID)
     }
 }

@@ -12,13 +12,14 @@ public struct ProductState: Sendable {
     public private(set) var events: [LoggedEvent] = []
 
     // Indexes (positions into the arrays above).
-    private var versionByID: [EntityID: Int] = [:]
+    private var versionByID = IDPositions()
     private var versionByName: [String: Int] = [:]
-    private var versionsBySha: [String: [Int]] = [:]
-    private var buildByID: [EntityID: Int] = [:]
+    /// Versions by SHA, keyed by ``shaKey(_:)`` so that the index holds no copy of each SHA.
+    private var versionsBySha = ShaIndex()
+    private var buildByID = IDPositions()
     private var buildsByVersion: [EntityID: [Int]] = [:]
     private var openBuildsByVersion: [EntityID: [Int]] = [:]
-    private var deploymentByID: [EntityID: Int] = [:]
+    private var deploymentByID = IDPositions()
     private var deploymentsByEnvironment: [EntityID: [Int]] = [:]
     private var openDeployments: [EnvironmentVersion: [Int]] = [:]
     private var slots: [EntityID: EnvironmentSlot] = [:]
@@ -41,10 +42,14 @@ public struct ProductState: Sendable {
 
     // MARK: Lookups
 
-    public func version(id: EntityID) -> Version? { versionByID[id].map { versions[$0] } }
+    public func version(id: EntityID) -> Version? { versionPosition(id).map { versions[$0] } }
     public func version(named name: String) -> Version? { versionByName[name].map { versions[$0] } }
-    public func build(id: EntityID) -> Build? { buildByID[id].map { builds[$0] } }
-    public func deployment(id: EntityID) -> Deployment? { deploymentByID[id].map { deployments[$0] } }
+    public func build(id: EntityID) -> Build? { buildPosition(id).map { builds[$0] } }
+    public func deployment(id: EntityID) -> Deployment? { deploymentPosition(id).map { deployments[$0] } }
+
+    private func versionPosition(_ id: EntityID) -> Int? { versionByID.position(of: id, in: versions, id: \.id) }
+    private func buildPosition(_ id: EntityID) -> Int? { buildByID.position(of: id, in: builds, id: \.id) }
+    private func deploymentPosition(_ id: EntityID) -> Int? { deploymentByID.position(of: id, in: deployments, id: \.id) }
 
     /// The builds of a version, oldest first.
     public func builds(ofVersion versionID: EntityID) -> [Build] {
@@ -53,7 +58,8 @@ public struct ProductState: Sendable {
 
     /// Versions whose `scmSha` equals `sha`, ignoring case, oldest first.
     public func versions(withSha sha: String) -> [Version] {
-        (versionsBySha[sha.lowercased()] ?? []).map { versions[$0] }
+        let wanted = sha.lowercased()
+        return versionsBySha.positions(for: sha).map { versions[$0] }.filter { $0.scmSha?.lowercased() == wanted }
     }
 
     /// Positions of the deployments to an environment, oldest first.
@@ -117,40 +123,19 @@ public struct ProductState: Sendable {
         guard environmentExists else { return }
 
         let position: Int
-        if let existing = deploymentByID[event.deploymentID] {
+        if let existing = deploymentPosition(event.deploymentID) {
             position = existing
-            var deployment = deployments[position]
-            deployment.status = input.status
-            deployment.deployedBy = input.deployedBy ?? deployment.deployedBy
-            deployment.deployedByEmail = input.deployedByEmail ?? deployment.deployedByEmail
-            deployment.deployedByName = input.deployedByName ?? deployment.deployedByName
-            deployment.scmSha = input.scmSha ?? deployment.scmSha
-            deployment.scmRepository = input.scmRepository ?? deployment.scmRepository
-            deployment.scmBranch = input.scmBranch ?? deployment.scmBranch
-            deployment.deployURL = input.deployURL ?? deployment.deployURL
-            deployment.buildNumber = input.buildNumber ?? deployment.buildNumber
-            deployment.sourceSystem = input.sourceSystem ?? deployment.sourceSystem
-            deployment.invokeID = input.invokeID ?? deployment.invokeID
-            deployment.startedAt = input.startedAt ?? deployment.startedAt
-            deployment.completedAt = input.completedAt ?? deployment.completedAt
-            if let metadata = input.extraMetadata {
-                deployment.extraMetadata = deployment.extraMetadata.merged(with: metadata)
-            }
-            deployment.lastEventID = event.eventID
-            deployment.lastRecordedAt = event.recordedAt
-            deployments[position] = deployment
+            deployments[position].details = input.laid(over: deployments[position].details)
+            deployments[position].lastEventID = event.eventID
+            deployments[position].lastRecordedAt = event.recordedAt
         } else {
             position = deployments.count
+            // The deployment shares the event's text buffer (see `Deployment`).
             deployments.append(Deployment(
                 id: event.deploymentID, productID: product.id, versionID: event.versionID,
-                environmentID: event.environmentID, status: input.status,
-                startedAt: input.startedAt, completedAt: input.completedAt,
-                deployedBy: input.deployedBy, deployedByEmail: input.deployedByEmail, deployedByName: input.deployedByName,
-                scmSha: input.scmSha, scmRepository: input.scmRepository, scmBranch: input.scmBranch,
-                deployURL: input.deployURL, buildNumber: input.buildNumber, sourceSystem: input.sourceSystem,
-                invokeID: input.invokeID, extraMetadata: input.extraMetadata ?? .empty,
+                environmentID: event.environmentID, details: input,
                 createdAt: event.recordedAt, lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
-            deploymentByID[event.deploymentID] = position
+            deploymentByID.appended(to: deployments, id: \.id)
             deploymentsByEnvironment[event.environmentID, default: []].append(position)
             if !input.status.isTerminal {
                 openDeployments[EnvironmentVersion(environmentID: event.environmentID, versionID: event.versionID), default: []]
@@ -178,42 +163,16 @@ public struct ProductState: Sendable {
         ensureVersion(id: event.versionID, name: input.version, at: event.recordedAt,
                       sha: input.scmSha, repository: input.scmRepository, branch: input.scmBranch)
         let position: Int
-        if let existing = buildByID[event.buildID] {
+        if let existing = buildPosition(event.buildID) {
             position = existing
-            var build = builds[position]
-            build.status = input.status
-            build.buildNumber = input.buildNumber ?? build.buildNumber
-            build.buildURL = input.buildURL ?? build.buildURL
-            build.scmSha = input.scmSha ?? build.scmSha
-            build.scmBranch = input.scmBranch ?? build.scmBranch
-            build.scmRepository = input.scmRepository ?? build.scmRepository
-            build.builtBy = input.builtBy ?? build.builtBy
-            build.builtByEmail = input.builtByEmail ?? build.builtByEmail
-            build.builtByName = input.builtByName ?? build.builtByName
-            build.sourceSystem = input.sourceSystem ?? build.sourceSystem
-            build.invokeID = input.invokeID ?? build.invokeID
-            build.startedAt = input.startedAt ?? build.startedAt
-            build.completedAt = input.completedAt ?? build.completedAt
-            build.errorMessage = input.errorMessage ?? build.errorMessage
-            build.errorCode = input.errorCode ?? build.errorCode
-            if let metadata = input.extraMetadata {
-                build.extraMetadata = build.extraMetadata.merged(with: metadata)
-            }
-            build.lastEventID = event.eventID
-            build.lastRecordedAt = event.recordedAt
-            builds[position] = build
+            builds[position].details = input.laid(over: builds[position].details)
+            builds[position].lastEventID = event.eventID
+            builds[position].lastRecordedAt = event.recordedAt
         } else {
             position = builds.count
-            builds.append(Build(
-                id: event.buildID, productID: product.id, versionID: event.versionID, status: input.status,
-                buildNumber: input.buildNumber, buildURL: input.buildURL, scmSha: input.scmSha,
-                scmBranch: input.scmBranch, scmRepository: input.scmRepository, builtBy: input.builtBy,
-                builtByEmail: input.builtByEmail, builtByName: input.builtByName, sourceSystem: input.sourceSystem,
-                invokeID: input.invokeID, startedAt: input.startedAt, completedAt: input.completedAt,
-                errorMessage: input.errorMessage, errorCode: input.errorCode,
-                extraMetadata: input.extraMetadata ?? .empty, createdAt: event.recordedAt,
-                lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
-            buildByID[event.buildID] = position
+            builds.append(Build(id: event.buildID, productID: product.id, versionID: event.versionID, details: input,
+                                createdAt: event.recordedAt, lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
+            buildByID.appended(to: builds, id: \.id)
             buildsByVersion[event.versionID, default: []].append(position)
             if !input.status.isTerminal { openBuildsByVersion[event.versionID, default: []].append(position) }
         }
@@ -237,53 +196,48 @@ public struct ProductState: Sendable {
         rebuildIndexes()
     }
 
-    @discardableResult
+    /// Creates the version if it is new. A version's SHA is set once, by the first event that
+    /// carries one; so are its repository and branch.
     private mutating func ensureVersion(id: EntityID, name: String, at time: Timestamp,
-                                        sha: String?, repository: String?, branch: String?) -> Int {
-        let position: Int
-        if let existing = versionByID[id] {
-            position = existing
-        } else {
-            position = versions.count
-            versions.append(Version(id: id, productID: product.id, name: name, scmSha: nil,
-                                    scmRepository: nil, scmBranch: nil, createdAt: time))
-            versionByID[id] = position
-            versionByName[name] = position
+                                        sha: String?, repository: String?, branch: String?) {
+        let sha = sha?.isEmpty == false ? sha : nil
+        guard let position = versionPosition(id) else {
+            versions.append(Version(id: id, productID: product.id, name: name, scmSha: sha,
+                                    scmRepository: repository, scmBranch: branch, createdAt: time))
+            versionByID.appended(to: versions, id: \.id)
+            versionByName[name] = versions.count - 1
+            if let sha { versionsBySha.insert(versions.count - 1, for: sha) }
+            return
         }
-        // A version's SHA is set once, by the first event that carries one; so are its repository and branch.
-        if versions[position].scmSha == nil, let sha, !sha.isEmpty {
+        if let sha, versions[position].scmSha == nil {
             versions[position].scmSha = sha
-            versionsBySha[sha.lowercased(), default: []].append(position)
+            versionsBySha.insert(position, for: sha)
         }
-        if versions[position].scmRepository == nil { versions[position].scmRepository = repository }
-        if versions[position].scmBranch == nil { versions[position].scmBranch = branch }
-        return position
+        if let repository, versions[position].scmRepository == nil { versions[position].scmRepository = repository }
+        if let branch, versions[position].scmBranch == nil { versions[position].scmBranch = branch }
     }
 
     /// Rebuilds every index from the primary arrays.
     public mutating func rebuildIndexes() {
-        versionByID = [:]
+        versionByID.rebuild(for: versions, id: \.id)
         versionByName = [:]
-        versionsBySha = [:]
+        versionsBySha = ShaIndex()
         for (position, version) in versions.enumerated() {
-            versionByID[version.id] = position
             versionByName[version.name] = position
-            if let sha = version.scmSha { versionsBySha[sha.lowercased(), default: []].append(position) }
+            if let sha = version.scmSha { versionsBySha.insert(position, for: sha) }
         }
-        buildByID = [:]
+        buildByID.rebuild(for: builds, id: \.id)
         buildsByVersion = [:]
         openBuildsByVersion = [:]
         for (position, build) in builds.enumerated() {
-            buildByID[build.id] = position
             buildsByVersion[build.versionID, default: []].append(position)
             if !build.status.isTerminal { openBuildsByVersion[build.versionID, default: []].append(position) }
         }
-        deploymentByID = [:]
+        deploymentByID.rebuild(for: deployments, id: \.id)
         deploymentsByEnvironment = [:]
         openDeployments = [:]
         slots = [:]
         for (position, deployment) in deployments.enumerated() {
-            deploymentByID[deployment.id] = position
             deploymentsByEnvironment[deployment.environmentID, default: []].append(position)
             if !deployment.status.isTerminal {
                 openDeployments[EnvironmentVersion(environmentID: deployment.environmentID, versionID: deployment.versionID),
@@ -307,5 +261,37 @@ public struct ProductState: Sendable {
         self.deployments = deployments
         self.events = events
         rebuildIndexes()
+    }
+}
+
+/// Positions of versions by SHA, ignoring case. Keys are hashes of the lowercased SHA, so the
+/// index holds no string of its own; a hash shared by two SHAs only adds a candidate, which
+/// ``ProductState/versions(withSha:)`` filters out. Most SHAs name one version: that position
+/// is kept inline, and only further ones in an array.
+struct ShaIndex: Sendable {
+    private var first: [Int: Int] = [:]
+    private var more: [Int: [Int]] = [:]
+
+    mutating func insert(_ position: Int, for sha: String) {
+        let key = Self.key(sha)
+        if first[key] == nil { first[key] = position } else { more[key, default: []].append(position) }
+    }
+
+    /// Candidate positions, oldest first.
+    func positions(for sha: String) -> [Int] {
+        let key = Self.key(sha)
+        guard let position = first[key] else { return [] }
+        return [position] + (more[key] ?? [])
+    }
+
+    private static func key(_ sha: String) -> Int {
+        var hasher = Hasher()
+        if sha.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (every real SHA): lowercase byte by byte, without making a string.
+            for byte in sha.utf8 { hasher.combine(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
+        } else {
+            for byte in sha.lowercased().utf8 { hasher.combine(byte) }
+        }
+        return hasher.finalize()
     }
 }

@@ -4,6 +4,18 @@ import Glibc
 import Darwin
 #endif
 
+/// A `Timestamp?` in 8 bytes instead of 16, for records kept by the million: no timestamp
+/// Versioner can parse or make is `Int64.min` microseconds, so that value stands for nil.
+struct PackedTimestamp: Hashable, Sendable {
+    private var raw: Int64
+
+    init(_ value: Timestamp?) {
+        raw = value?.microseconds ?? .min
+    }
+
+    var value: Timestamp? { raw == .min ? nil : Timestamp(microseconds: raw) }
+}
+
 /// A point in time with microsecond precision, in UTC.
 ///
 /// Stored as microseconds since the Unix epoch so that it is cheap to compare, hash and journal.

@@ -1,22 +1,43 @@
 /// A validated deployment event, as a client sent it (spec §3, `POST /deployment-events/`).
+///
+/// The text fields live in one ``PackedStrings`` buffer, the deployment's own fields first, so
+/// that the deployment an event creates shares the event's buffer (see ``Deployment``).
 public struct DeploymentEventInput: Hashable, Sendable {
-    public var productName: String
-    public var version: String
-    public var environmentName: String
+    /// Field numbers in ``text``. The first ``deploymentFieldCount`` are the deployment's own.
+    enum Field {
+        static let deployedBy = 0, deployedByEmail = 1, deployedByName = 2, scmSha = 3, scmRepository = 4,
+                   scmBranch = 5, deployURL = 6, buildNumber = 7, sourceSystem = 8, invokeID = 9,
+                   extraMetadata = 10, productName = 11, version = 12, environmentName = 13
+    }
+    static let deploymentFieldCount = 11
+
     public var status: Status
-    public var deployedBy: String?
-    public var deployedByEmail: String?
-    public var deployedByName: String?
-    public var scmSha: String?
-    public var scmRepository: String?
-    public var scmBranch: String?
-    public var deployURL: String?
-    public var buildNumber: String?
-    public var sourceSystem: String?
-    public var invokeID: String?
-    public var startedAt: Timestamp?
-    public var completedAt: Timestamp?
-    public var extraMetadata: RawJSONObject?
+    private var started: PackedTimestamp
+    private var completed: PackedTimestamp
+    var text: PackedStrings
+
+    public var startedAt: Timestamp? { get { started.value } set { started = PackedTimestamp(newValue) } }
+    public var completedAt: Timestamp? { get { completed.value } set { completed = PackedTimestamp(newValue) } }
+
+    public var productName: String { get { text[Field.productName] ?? "" } set { text[Field.productName] = newValue } }
+    public var version: String { get { text[Field.version] ?? "" } set { text[Field.version] = newValue } }
+    public var environmentName: String {
+        get { text[Field.environmentName] ?? "" } set { text[Field.environmentName] = newValue }
+    }
+    public var deployedBy: String? { get { text[Field.deployedBy] } set { text[Field.deployedBy] = newValue } }
+    public var deployedByEmail: String? { get { text[Field.deployedByEmail] } set { text[Field.deployedByEmail] = newValue } }
+    public var deployedByName: String? { get { text[Field.deployedByName] } set { text[Field.deployedByName] = newValue } }
+    public var scmSha: String? { get { text[Field.scmSha] } set { text[Field.scmSha] = newValue } }
+    public var scmRepository: String? { get { text[Field.scmRepository] } set { text[Field.scmRepository] = newValue } }
+    public var scmBranch: String? { get { text[Field.scmBranch] } set { text[Field.scmBranch] = newValue } }
+    public var deployURL: String? { get { text[Field.deployURL] } set { text[Field.deployURL] = newValue } }
+    public var buildNumber: String? { get { text[Field.buildNumber] } set { text[Field.buildNumber] = newValue } }
+    public var sourceSystem: String? { get { text[Field.sourceSystem] } set { text[Field.sourceSystem] = newValue } }
+    public var invokeID: String? { get { text[Field.invokeID] } set { text[Field.invokeID] = newValue } }
+    public var extraMetadata: RawJSONObject? {
+        get { text[Field.extraMetadata].map(RawJSONObject.init(serializedText:)) }
+        set { text[Field.extraMetadata] = newValue?.text }
+    }
 
     public init(productName: String, version: String, environmentName: String, status: Status,
                 deployedBy: String? = nil, deployedByEmail: String? = nil, deployedByName: String? = nil,
@@ -24,23 +45,32 @@ public struct DeploymentEventInput: Hashable, Sendable {
                 deployURL: String? = nil, buildNumber: String? = nil, sourceSystem: String? = nil,
                 invokeID: String? = nil, startedAt: Timestamp? = nil, completedAt: Timestamp? = nil,
                 extraMetadata: RawJSONObject? = nil) {
-        self.productName = productName
-        self.version = version
-        self.environmentName = environmentName
         self.status = status
-        self.deployedBy = deployedBy
-        self.deployedByEmail = deployedByEmail
-        self.deployedByName = deployedByName
-        self.scmSha = scmSha
-        self.scmRepository = scmRepository
-        self.scmBranch = scmBranch
-        self.deployURL = deployURL
-        self.buildNumber = buildNumber
-        self.sourceSystem = sourceSystem
-        self.invokeID = invokeID
-        self.startedAt = startedAt
-        self.completedAt = completedAt
-        self.extraMetadata = extraMetadata
+        self.started = PackedTimestamp(startedAt)
+        self.completed = PackedTimestamp(completedAt)
+        self.text = PackedStrings([deployedBy, deployedByEmail, deployedByName, scmSha, scmRepository, scmBranch,
+                                   deployURL, buildNumber, sourceSystem, invokeID, extraMetadata?.text,
+                                   productName, version, environmentName])
+    }
+
+    /// This event's fields laid over those of the deployment it updates: each field the event
+    /// leaves out keeps the deployment's value; `extra_metadata` is merged (the event's keys win).
+    func laid(over deployment: DeploymentEventInput) -> DeploymentEventInput {
+        var result = self
+        result.text = text.filling(from: deployment.text, fields: Self.deploymentFieldCount)
+        result.startedAt = startedAt ?? deployment.startedAt
+        result.completedAt = completedAt ?? deployment.completedAt
+        if let mine = extraMetadata, let theirs = deployment.extraMetadata {
+            result.extraMetadata = theirs.merged(with: mine)
+        }
+        return result
+    }
+
+    /// Whether the deployment's own fields (not the names the event was sent with) are equal.
+    func deploymentFieldsEqual(_ other: DeploymentEventInput) -> Bool {
+        status == other.status && startedAt == other.startedAt && completedAt == other.completedAt
+            && (extraMetadata ?? .empty) == (other.extraMetadata ?? .empty)
+            && text.prefixEquals(other.text, fields: Field.extraMetadata)
     }
 
     /// Validates a request body, reporting every invalid field at once. Unknown fields are ignored;
@@ -72,25 +102,44 @@ public struct DeploymentEventInput: Hashable, Sendable {
 }
 
 /// A validated build event, as a client sent it (spec §3, `POST /build-events/`).
+///
+/// Laid out like ``DeploymentEventInput``: the build's own text fields first, so that the build
+/// an event creates shares the event's buffer.
 public struct BuildEventInput: Hashable, Sendable {
-    public var productName: String
-    public var version: String
+    /// Field numbers in ``text``. The first ``buildFieldCount`` are the build's own.
+    enum Field {
+        static let builtBy = 0, builtByEmail = 1, builtByName = 2, scmSha = 3, scmBranch = 4, scmRepository = 5,
+                   buildURL = 6, buildNumber = 7, sourceSystem = 8, invokeID = 9, errorMessage = 10, errorCode = 11,
+                   extraMetadata = 12, productName = 13, version = 14
+    }
+    static let buildFieldCount = 13
+
     public var status: Status
-    public var builtBy: String?
-    public var builtByEmail: String?
-    public var builtByName: String?
-    public var scmSha: String?
-    public var scmBranch: String?
-    public var scmRepository: String?
-    public var buildURL: String?
-    public var buildNumber: String?
-    public var sourceSystem: String?
-    public var invokeID: String?
-    public var startedAt: Timestamp?
-    public var completedAt: Timestamp?
-    public var errorMessage: String?
-    public var errorCode: String?
-    public var extraMetadata: RawJSONObject?
+    private var started: PackedTimestamp
+    private var completed: PackedTimestamp
+    var text: PackedStrings
+
+    public var startedAt: Timestamp? { get { started.value } set { started = PackedTimestamp(newValue) } }
+    public var completedAt: Timestamp? { get { completed.value } set { completed = PackedTimestamp(newValue) } }
+
+    public var productName: String { get { text[Field.productName] ?? "" } set { text[Field.productName] = newValue } }
+    public var version: String { get { text[Field.version] ?? "" } set { text[Field.version] = newValue } }
+    public var builtBy: String? { get { text[Field.builtBy] } set { text[Field.builtBy] = newValue } }
+    public var builtByEmail: String? { get { text[Field.builtByEmail] } set { text[Field.builtByEmail] = newValue } }
+    public var builtByName: String? { get { text[Field.builtByName] } set { text[Field.builtByName] = newValue } }
+    public var scmSha: String? { get { text[Field.scmSha] } set { text[Field.scmSha] = newValue } }
+    public var scmBranch: String? { get { text[Field.scmBranch] } set { text[Field.scmBranch] = newValue } }
+    public var scmRepository: String? { get { text[Field.scmRepository] } set { text[Field.scmRepository] = newValue } }
+    public var buildURL: String? { get { text[Field.buildURL] } set { text[Field.buildURL] = newValue } }
+    public var buildNumber: String? { get { text[Field.buildNumber] } set { text[Field.buildNumber] = newValue } }
+    public var sourceSystem: String? { get { text[Field.sourceSystem] } set { text[Field.sourceSystem] = newValue } }
+    public var invokeID: String? { get { text[Field.invokeID] } set { text[Field.invokeID] = newValue } }
+    public var errorMessage: String? { get { text[Field.errorMessage] } set { text[Field.errorMessage] = newValue } }
+    public var errorCode: String? { get { text[Field.errorCode] } set { text[Field.errorCode] = newValue } }
+    public var extraMetadata: RawJSONObject? {
+        get { text[Field.extraMetadata].map(RawJSONObject.init(serializedText:)) }
+        set { text[Field.extraMetadata] = newValue?.text }
+    }
 
     public init(productName: String, version: String, status: Status = .completed,
                 builtBy: String? = nil, builtByEmail: String? = nil, builtByName: String? = nil,
@@ -98,25 +147,33 @@ public struct BuildEventInput: Hashable, Sendable {
                 buildURL: String? = nil, buildNumber: String? = nil, sourceSystem: String? = nil,
                 invokeID: String? = nil, startedAt: Timestamp? = nil, completedAt: Timestamp? = nil,
                 errorMessage: String? = nil, errorCode: String? = nil, extraMetadata: RawJSONObject? = nil) {
-        self.productName = productName
-        self.version = version
         self.status = status
-        self.builtBy = builtBy
-        self.builtByEmail = builtByEmail
-        self.builtByName = builtByName
-        self.scmSha = scmSha
-        self.scmBranch = scmBranch
-        self.scmRepository = scmRepository
-        self.buildURL = buildURL
-        self.buildNumber = buildNumber
-        self.sourceSystem = sourceSystem
-        self.invokeID = invokeID
-        self.startedAt = startedAt
-        self.completedAt = completedAt
-        self.errorMessage = errorMessage
-        self.errorCode = errorCode
-        self.extraMetadata = extraMetadata
+        self.started = PackedTimestamp(startedAt)
+        self.completed = PackedTimestamp(completedAt)
+        self.text = PackedStrings([builtBy, builtByEmail, builtByName, scmSha, scmBranch, scmRepository, buildURL,
+                                   buildNumber, sourceSystem, invokeID, errorMessage, errorCode, extraMetadata?.text,
+                                   productName, version])
     }
+
+    /// This event's fields laid over those of the build it updates (see ``DeploymentEventInput``).
+    func laid(over build: BuildEventInput) -> BuildEventInput {
+        var result = self
+        result.text = text.filling(from: build.text, fields: Self.buildFieldCount)
+        result.startedAt = startedAt ?? build.startedAt
+        result.completedAt = completedAt ?? build.completedAt
+        if let mine = extraMetadata, let theirs = build.extraMetadata {
+            result.extraMetadata = theirs.merged(with: mine)
+        }
+        return result
+    }
+
+    /// Whether the build's own fields (not the names the event was sent with) are equal.
+    func buildFieldsEqual(_ other: BuildEventInput) -> Bool {
+        status == other.status && startedAt == other.startedAt && completedAt == other.completedAt
+            && (extraMetadata ?? .empty) == (other.extraMetadata ?? .empty)
+            && text.prefixEquals(other.text, fields: Field.extraMetadata)
+    }
+
 
     /// Validates a request body, reporting every invalid field at once. `status` defaults to `completed`.
     public static func validate(_ body: [JSONMember]) -> Result<BuildEventInput, ValidationFailure> {

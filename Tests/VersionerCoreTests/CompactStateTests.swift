@@ -1,0 +1,113 @@
+import Testing
+@testable import VersionerCore
+
+@Suite("Compact state")
+struct CompactStateTests {
+    @Test("Packed strings read back every field: nil, empty, long, non-ASCII")
+    func packedRoundTrip() {
+        let long = String(repeating: "x", count: 300)  // a two-byte length
+        let fields: [String?] = [nil, "", "ci-bot", long, "déploiement 🚀", nil]
+        let packed = PackedStrings(fields)
+        #expect(packed.fieldCount == fields.count)
+        for (index, field) in fields.enumerated() {
+            #expect(packed[index] == field)
+            #expect(packed.contains(index) == (field != nil))
+        }
+        #expect(packed[fields.count] == nil)
+        #expect(packed.withUTF8(3) { $0.map { Array($0) } } == Array(long.utf8))
+        #expect(packed.withUTF8(0) { $0 == nil })
+    }
+
+    @Test("Setting one packed field leaves the others as they were")
+    func packedSet() {
+        var packed = PackedStrings(["a", nil, "c"])
+        packed[1] = String(repeating: "b", count: 200)
+        packed[0] = nil
+        #expect(packed[0] == nil)
+        #expect(packed[1] == String(repeating: "b", count: 200))
+        #expect(packed[2] == "c")
+        #expect(packed == PackedStrings([nil, String(repeating: "b", count: 200), "c"]))
+    }
+
+    @Test("Filling takes each missing field of the prefix from the other record, and compares prefixes")
+    func packedFilling() {
+        let event = PackedStrings([nil, "new", nil, "event-name"])
+        let record = PackedStrings(["old-0", "old-1", nil, "record-name"])
+        let laid = event.filling(from: record, fields: 3)
+        #expect(laid == PackedStrings(["old-0", "new", nil, "event-name"]))
+        #expect(laid.prefixEquals(PackedStrings(["old-0", "new", nil, "other"]), fields: 3))
+        #expect(!laid.prefixEquals(PackedStrings(["old-0", "newer", nil, "event-name"]), fields: 3))
+    }
+
+    @Test("A deployment keeps the fields its earlier events gave, and merges their metadata")
+    func deploymentFieldsAcrossEvents() async throws {
+        let fixture = TrackerFixture()
+        let first = try await fixture.tracker.record(DeploymentEventInput(
+            productName: "api", version: "1.0.0", environmentName: "production", status: .started,
+            deployedBy: "jdoe", invokeID: "run-1", startedAt: Timestamp(microseconds: 1_000),
+            extraMetadata: RawJSONObject(members: [JSONMember("a", .number("1"))])))
+        let second = try await fixture.tracker.record(DeploymentEventInput(
+            productName: "api", version: "1.0.0", environmentName: "production", status: .completed,
+            scmSha: "abc123", invokeID: "run-1",
+            extraMetadata: RawJSONObject(members: [JSONMember("b", .number("2"))])))
+        #expect(first.subject.deployment.id == second.subject.deployment.id)
+        let deployment = second.subject.deployment
+        #expect(deployment.status == .completed)
+        #expect(deployment.deployedBy == "jdoe")
+        #expect(deployment.scmSha == "abc123")
+        #expect(deployment.invokeID == "run-1")
+        #expect(deployment.startedAt == Timestamp(microseconds: 1_000))
+        #expect(deployment.completedAt == second.recordedAt)
+        #expect(deployment.extraMetadata == RawJSONObject(members: [
+            JSONMember("a", .number("1")), JSONMember("b", .number("2"))]))
+    }
+
+    @Test("Records are found by id even if their ids stop ascending with their positions")
+    func idsOutOfOrder() {
+        let productID = EntityID(high: 1, low: 1)
+        var state = ProductState(product: Product(id: productID, name: "api", createdAt: Timestamp(microseconds: 0)))
+        // Ids in creation order, then two that go backwards (nothing issues these; the index must cope).
+        let lows: [UInt64] = [10, 20, 30, 5, 25, 40]
+        for (number, low) in lows.enumerated() {
+            state.apply(AcceptedDeploymentEvent(
+                eventID: EntityID(high: 3, low: low), recordedAt: Timestamp(microseconds: Int64(number)),
+                productID: productID, versionID: EntityID(high: 2, low: low), environmentID: EntityID(high: 4, low: 1),
+                deploymentID: EntityID(high: 5, low: low),
+                input: DeploymentEventInput(productName: "api", version: "v\(low)", environmentName: "production",
+                                            status: .completed)))
+        }
+        for low in lows {
+            #expect(state.deployment(id: EntityID(high: 5, low: low))?.versionID == EntityID(high: 2, low: low))
+            #expect(state.version(id: EntityID(high: 2, low: low))?.name == "v\(low)")
+        }
+        #expect(state.deployment(id: EntityID(high: 5, low: 15)) == nil)
+        #expect(state.deployments.count == lows.count)
+    }
+
+    @Test("Ids in order are found by search, and an absent id is not found")
+    func idsInOrder() {
+        var index = IDPositions()
+        var records: [EntityID] = []
+        for low in stride(from: UInt64(2), through: 200, by: 2) {
+            records.append(EntityID(high: 0, low: low))
+            index.appended(to: records, id: { $0 })
+        }
+        #expect(!index.usesDictionary)
+        for (position, id) in records.enumerated() { #expect(index.position(of: id, in: records, id: { $0 }) == position) }
+        #expect(index.position(of: EntityID(high: 0, low: 3), in: records, id: { $0 }) == nil)
+        records.append(EntityID(high: 0, low: 1))
+        index.appended(to: records, id: { $0 })
+        #expect(index.usesDictionary)
+        #expect(index.position(of: EntityID(high: 0, low: 1), in: records, id: { $0 }) == records.count - 1)
+    }
+
+    @Test("Versions are found by SHA in any case, each version that has it")
+    func versionsBySha() async throws {
+        let fixture = TrackerFixture()
+        try await fixture.deploy("api", "1.0.0", .completed, sha: "ABCDEF0123")
+        try await fixture.deploy("api", "1.0.1", .completed, sha: "abcdef0123")
+        try await fixture.deploy("api", "1.0.2", .completed, sha: "abcdef0124")
+        let found = try await fixture.tracker.versions(VersionQuery(product: "api", scmSha: "AbCdEf0123"), PageRequest(limit: 10))
+        #expect(Set(found.items.map(\.version.name)) == ["1.0.0", "1.0.1"])
+    }
+}
