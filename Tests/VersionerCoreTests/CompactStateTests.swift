@@ -111,3 +111,31 @@ struct CompactStateTests {
         #expect(Set(found.items.map(\.version.name)) == ["1.0.0", "1.0.1"])
     }
 }
+
+@Suite("Versions sharing their event's text")
+struct VersionTextTests {
+    @Test("A version read from its event's buffer shows that event's SHA, repository and branch")
+    func sharedText() async throws {
+        let fixture = TrackerFixture()
+        try await fixture.tracker.record(BuildEventInput(productName: "api", version: "2.0.0", scmSha: "aaa111",
+                                                        scmBranch: "main", scmRepository: "org/api"))
+        try await fixture.tracker.record(DeploymentEventInput(productName: "api", version: "2.0.1", environmentName: "dev",
+                                                             status: .completed, scmSha: "bbb222",
+                                                             scmRepository: "org/api2", scmBranch: "release"))
+        let versions = try await fixture.tracker.versions(VersionQuery(product: "api"), PageRequest(limit: 10)).items
+        let byName = Dictionary(uniqueKeysWithValues: versions.map { ($0.version.name, $0.version) })
+        #expect(byName["2.0.0"].map { [$0.scmSha, $0.scmRepository, $0.scmBranch] } == ["aaa111", "org/api", "main"])
+        #expect(byName["2.0.1"].map { [$0.scmSha, $0.scmRepository, $0.scmBranch] } == ["bbb222", "org/api2", "release"])
+    }
+
+    @Test("An empty SHA gives a version no SHA, so a later event can set one")
+    func emptySha() async throws {
+        let fixture = TrackerFixture()
+        try await fixture.deploy("api", "1.0.0", .completed, sha: "")
+        var versions = try await fixture.tracker.versions(VersionQuery(product: "api"), PageRequest(limit: 10)).items
+        #expect(versions.first?.version.scmSha == nil)
+        try await fixture.build("api", "1.0.0", sha: "ccc333")
+        versions = try await fixture.tracker.versions(VersionQuery(product: "api"), PageRequest(limit: 10)).items
+        #expect(versions.first?.version.scmSha == "ccc333")
+    }
+}

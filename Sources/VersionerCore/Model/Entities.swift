@@ -49,20 +49,57 @@ public struct Version: Hashable, Sendable {
     /// The version string, a case-sensitive natural key within the product.
     public var name: String
     public var createdAt: Timestamp
-    /// `scm_sha`, `scm_repository`, `scm_branch`, packed (see ``PackedStrings``).
+    /// Where `scm_sha`, `scm_repository` and `scm_branch` are: usually the text buffer of the
+    /// event that created the version, shared rather than copied (see ``PackedStrings``).
     private var text: PackedStrings
+    private var layout: TextLayout
 
-    public var scmSha: String? { get { text[0] } set { text[0] = newValue } }
-    public var scmRepository: String? { get { text[1] } set { text[1] = newValue } }
-    public var scmBranch: String? { get { text[2] } set { text[2] = newValue } }
+    /// The field numbers of the SHA, repository and branch in a packed text.
+    struct TextLayout: Hashable, Sendable {
+        var sha: UInt8, repository: UInt8, branch: UInt8
+        static let own = TextLayout(sha: 0, repository: 1, branch: 2)
+        static let deploymentEvent = TextLayout(
+            sha: UInt8(DeploymentEventInput.Field.scmSha), repository: UInt8(DeploymentEventInput.Field.scmRepository),
+            branch: UInt8(DeploymentEventInput.Field.scmBranch))
+        static let buildEvent = TextLayout(
+            sha: UInt8(BuildEventInput.Field.scmSha), repository: UInt8(BuildEventInput.Field.scmRepository),
+            branch: UInt8(BuildEventInput.Field.scmBranch))
+    }
+
+    public var scmSha: String? { get { text[Int(layout.sha)] } set { setText(sha: newValue) } }
+    public var scmRepository: String? { get { text[Int(layout.repository)] } set { setText(repository: newValue) } }
+    public var scmBranch: String? { get { text[Int(layout.branch)] } set { setText(branch: newValue) } }
 
     public init(id: EntityID, productID: EntityID, name: String, scmSha: String?, scmRepository: String?,
                 scmBranch: String?, createdAt: Timestamp) {
+        self.init(id: id, productID: productID, name: name, createdAt: createdAt,
+                  text: PackedStrings([scmSha, scmRepository, scmBranch]), layout: .own)
+    }
+
+    /// A version whose SHA, repository and branch are read from an event's text buffer.
+    init(id: EntityID, productID: EntityID, name: String, createdAt: Timestamp, text: PackedStrings, layout: TextLayout) {
         self.id = id
         self.productID = productID
         self.name = name
         self.createdAt = createdAt
-        self.text = PackedStrings([scmSha, scmRepository, scmBranch])
+        self.text = text
+        self.layout = layout
+    }
+
+    private mutating func setText(sha: String?? = .none, repository: String?? = .none, branch: String?? = .none) {
+        text = PackedStrings([sha ?? scmSha, repository ?? scmRepository, branch ?? scmBranch])
+        layout = .own
+    }
+
+    // Equal when the fields a client can see are equal, wherever the text is kept.
+    public static func == (lhs: Version, rhs: Version) -> Bool {
+        lhs.id == rhs.id && lhs.productID == rhs.productID && lhs.name == rhs.name && lhs.createdAt == rhs.createdAt
+            && lhs.scmSha == rhs.scmSha && lhs.scmRepository == rhs.scmRepository && lhs.scmBranch == rhs.scmBranch
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(name)
     }
 }
 

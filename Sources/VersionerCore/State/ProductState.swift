@@ -13,9 +13,9 @@ public struct ProductState: Sendable {
 
     // Indexes (positions into the arrays above).
     private var versionByID = IDPositions()
-    private var versionByName: [String: Int] = [:]
+    private var versionByName = HashedPositions()
     /// Versions by SHA, keyed by ``shaKey(_:)`` so that the index holds no copy of each SHA.
-    private var versionsBySha = ShaIndex()
+    private var versionsBySha = HashedPositions(ignoringCase: true)
     private var buildByID = IDPositions()
     private var buildsByVersion: [EntityID: [Int]] = [:]
     private var openBuildsByVersion: [EntityID: [Int]] = [:]
@@ -43,7 +43,9 @@ public struct ProductState: Sendable {
     // MARK: Lookups
 
     public func version(id: EntityID) -> Version? { versionPosition(id).map { versions[$0] } }
-    public func version(named name: String) -> Version? { versionByName[name].map { versions[$0] } }
+    public func version(named name: String) -> Version? {
+        versionByName.firstPosition(for: name, where: { versions[$0].name == name }).map { versions[$0] }
+    }
     public func build(id: EntityID) -> Build? { buildPosition(id).map { builds[$0] } }
     public func deployment(id: EntityID) -> Deployment? { deploymentPosition(id).map { deployments[$0] } }
 
@@ -119,7 +121,8 @@ public struct ProductState: Sendable {
         let input = event.input
         events.append(.deployment(event))
         ensureVersion(id: event.versionID, name: input.version, at: event.recordedAt,
-                      sha: input.scmSha, repository: input.scmRepository, branch: input.scmBranch)
+                      sha: input.scmSha, repository: input.scmRepository, branch: input.scmBranch,
+                      text: input.text, layout: .deploymentEvent)
         guard environmentExists else { return }
 
         let position: Int
@@ -161,7 +164,8 @@ public struct ProductState: Sendable {
         let input = event.input
         events.append(.build(event))
         ensureVersion(id: event.versionID, name: input.version, at: event.recordedAt,
-                      sha: input.scmSha, repository: input.scmRepository, branch: input.scmBranch)
+                      sha: input.scmSha, repository: input.scmRepository, branch: input.scmBranch,
+                      text: input.text, layout: .buildEvent)
         let position: Int
         if let existing = buildPosition(event.buildID) {
             position = existing
@@ -197,15 +201,21 @@ public struct ProductState: Sendable {
     }
 
     /// Creates the version if it is new. A version's SHA is set once, by the first event that
-    /// carries one; so are its repository and branch.
+    /// carries one; so are its repository and branch. A new version reads them from the
+    /// event's text buffer when it can (`text` laid out as `layout`), instead of copying them.
     private mutating func ensureVersion(id: EntityID, name: String, at time: Timestamp,
-                                        sha: String?, repository: String?, branch: String?) {
+                                        sha: String?, repository: String?, branch: String?,
+                                        text: PackedStrings, layout: Version.TextLayout) {
         let sha = sha?.isEmpty == false ? sha : nil
         guard let position = versionPosition(id) else {
-            versions.append(Version(id: id, productID: product.id, name: name, scmSha: sha,
-                                    scmRepository: repository, scmBranch: branch, createdAt: time))
+            // An empty SHA is no SHA: then the buffer cannot be shared as it is.
+            let version = sha == nil && text.contains(Int(layout.sha))
+                ? Version(id: id, productID: product.id, name: name, scmSha: nil, scmRepository: repository,
+                          scmBranch: branch, createdAt: time)
+                : Version(id: id, productID: product.id, name: name, createdAt: time, text: text, layout: layout)
+            versions.append(version)
             versionByID.appended(to: versions, id: \.id)
-            versionByName[name] = versions.count - 1
+            versionByName.insert(versions.count - 1, for: name)
             if let sha { versionsBySha.insert(versions.count - 1, for: sha) }
             return
         }
@@ -220,10 +230,10 @@ public struct ProductState: Sendable {
     /// Rebuilds every index from the primary arrays.
     public mutating func rebuildIndexes() {
         versionByID.rebuild(for: versions, id: \.id)
-        versionByName = [:]
-        versionsBySha = ShaIndex()
+        versionByName = HashedPositions()
+        versionsBySha = HashedPositions(ignoringCase: true)
         for (position, version) in versions.enumerated() {
-            versionByName[version.name] = position
+            versionByName.insert(position, for: version.name)
             if let sha = version.scmSha { versionsBySha.insert(position, for: sha) }
         }
         buildByID.rebuild(for: builds, id: \.id)
@@ -264,33 +274,48 @@ public struct ProductState: Sendable {
     }
 }
 
-/// Positions of versions by SHA, ignoring case. Keys are hashes of the lowercased SHA, so the
-/// index holds no string of its own; a hash shared by two SHAs only adds a candidate, which
-/// ``ProductState/versions(withSha:)`` filters out. Most SHAs name one version: that position
-/// is kept inline, and only further ones in an array.
-struct ShaIndex: Sendable {
-    private var first: [Int: Int] = [:]
-    private var more: [Int: [Int]] = [:]
+/// Positions of records by a string of theirs (a version's name, its SHA), keyed by the
+/// string's hash so that the index holds no copy of the string: a hash two strings share only
+/// adds a candidate, which the caller checks against the record. Most strings name one record:
+/// that position is kept inline, further ones in an array.
+struct HashedPositions: Sendable {
+    private let ignoringCase: Bool
+    private var first: [Int: Int32] = [:]
+    private var more: [Int: [Int32]] = [:]
 
-    mutating func insert(_ position: Int, for sha: String) {
-        let key = Self.key(sha)
-        if first[key] == nil { first[key] = position } else { more[key, default: []].append(position) }
+    init(ignoringCase: Bool = false) {
+        self.ignoringCase = ignoringCase
+    }
+
+    mutating func insert(_ position: Int, for string: String) {
+        let key = key(string)
+        if first[key] == nil { first[key] = Int32(position) } else { more[key, default: []].append(Int32(position)) }
     }
 
     /// Candidate positions, oldest first.
-    func positions(for sha: String) -> [Int] {
-        let key = Self.key(sha)
+    func positions(for string: String) -> [Int] {
+        let key = key(string)
         guard let position = first[key] else { return [] }
-        return [position] + (more[key] ?? [])
+        return [Int(position)] + (more[key] ?? []).map(Int.init)
     }
 
-    private static func key(_ sha: String) -> Int {
+    /// The oldest candidate position that `matches`, without building the list of candidates.
+    func firstPosition(for string: String, where matches: (Int) -> Bool) -> Int? {
+        let key = key(string)
+        guard let position = first[key] else { return nil }
+        if matches(Int(position)) { return Int(position) }
+        return more[key]?.lazy.map(Int.init).first(where: matches)
+    }
+
+    private func key(_ string: String) -> Int {
         var hasher = Hasher()
-        if sha.utf8.allSatisfy({ $0 < 0x80 }) {
+        if !ignoringCase {
+            hasher.combine(string)
+        } else if string.utf8.allSatisfy({ $0 < 0x80 }) {
             // ASCII (every real SHA): lowercase byte by byte, without making a string.
-            for byte in sha.utf8 { hasher.combine(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
+            for byte in string.utf8 { hasher.combine(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
         } else {
-            for byte in sha.lowercased().utf8 { hasher.combine(byte) }
+            for byte in string.lowercased().utf8 { hasher.combine(byte) }
         }
         return hasher.finalize()
     }
