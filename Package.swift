@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "VersionerCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The system's zlib (Debian: zlib1g-dev), with wrappers for the macros Swift cannot call.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc's allocator controls (<malloc.h>), which the Glibc module does not export.
+        .systemLibrary(name: "CMalloc"),
         // Durability: journal and snapshot files, recovery, and the services that run them. No HTTP.
         .target(
             name: "VersionerStore",
@@ -57,6 +59,7 @@ let package = Package(
         .executableTarget(
             name: "versioner",
             dependencies: [
+                "CMalloc",
                 "VersionerCore",
                 "VersionerStore",
                 "VersionerHTTP",

@@ -20,6 +20,7 @@ export VERSIONER_ADMIN_KEY=$key
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do curl -sf "localhost:$port/ready" >/dev/null && break; sleep 0.1; done
+idle_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
 
 declare -A rps
 posted=0
@@ -52,4 +53,5 @@ done
 
 rss_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
 echo "resident memory: $((rss_kb / 1024)) MiB holding $posted deployments" \
-  "($(awk -v k="$rss_kb" -v c="$posted" 'BEGIN { printf "%.0f", k * 1024 / c }') bytes per deployment, process baseline included)"
+  "($(awk -v k="$rss_kb" -v c="$posted" 'BEGIN { printf "%.0f", k * 1024 / c }') bytes per deployment, process baseline included;" \
+  "$(awk -v k="$rss_kb" -v i="$idle_kb" -v c="$posted" 'BEGIN { printf "%.0f", (k - i) * 1024 / c }') bytes over the $((idle_kb / 1024)) MiB of the idle server)"

@@ -105,6 +105,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Allocator.returnLargeBlocksWhenFreed()
         let format = logFormat
         LoggingSystem.bootstrap { label in
             switch format {
