@@ -91,6 +91,13 @@ public struct Version: Hashable, Sendable {
         layout = .own
     }
 
+    /// Reads its fields from `other` (the buffer of the event that made it) instead of its own
+    /// buffer, when that holds the same values.
+    mutating func share(_ other: PackedStrings, layout: TextLayout) {
+        let sharing = Version(id: id, productID: productID, name: name, createdAt: createdAt, text: other, layout: layout)
+        if sharing == self { self = sharing }
+    }
+
     // Equal when the fields a client can see are equal, wherever the text is kept.
     public static func == (lhs: Version, rhs: Version) -> Bool {
         lhs.id == rhs.id && lhs.productID == rhs.productID && lhs.name == rhs.name && lhs.createdAt == rhs.createdAt
@@ -163,6 +170,12 @@ public struct Build: Hashable, Sendable {
         self.createdAt = createdAt
         self.lastEventID = lastEventID
         self.lastRecordedAt = lastRecordedAt
+    }
+
+    /// Uses the text buffer of `event` (its last event's input) instead of its own, when that
+    /// holds the same fields.
+    mutating func share(_ event: BuildEventInput) {
+        if details.text.prefixEquals(event.text, fields: BuildEventInput.buildFieldCount) { details.text = event.text }
     }
 
     // Equal when every field a client can see is equal: `details` also holds the names its
@@ -243,6 +256,12 @@ public struct Deployment: Hashable, Sendable {
         self.createdAt = createdAt
         self.lastEventID = lastEventID
         self.lastRecordedAt = lastRecordedAt
+    }
+
+    /// Uses the text buffer of `event` (its last event's input) instead of its own, when that
+    /// holds the same fields.
+    mutating func share(_ event: DeploymentEventInput) {
+        if details.text.prefixEquals(event.text, fields: DeploymentEventInput.deploymentFieldCount) { details.text = event.text }
     }
 
     // Equal when every field a client can see is equal: `details` also holds the names its

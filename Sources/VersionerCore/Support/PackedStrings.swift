@@ -64,6 +64,13 @@ public struct PackedStrings: Hashable, Sendable {
         bytes[..<end(ofFields: count)] == other.bytes[..<other.end(ofFields: count)]
     }
 
+    /// Whether both use one and the same buffer (shared, not merely equal).
+    func isSameBuffer(as other: PackedStrings) -> Bool {
+        bytes.withUnsafeBufferPointer { mine in
+            other.bytes.withUnsafeBufferPointer { theirs in mine.baseAddress == theirs.baseAddress }
+        }
+    }
+
     /// The number of fields stored.
     public var fieldCount: Int {
         var count = 0
