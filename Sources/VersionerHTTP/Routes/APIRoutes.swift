@@ -9,8 +9,10 @@ extension HTTPField.Name {
 
 /// Every endpoint of spec §3–4, each a thin translation: decode, call the tracker, encode.
 struct APIRoutes {
-    /// Encoded `GET /state/` answers, valid until the next change.
-    let stateAnswers = AnswerCache<StateQuery>()
+    /// Encoded answers of what dashboards poll, each valid until the next change.
+    let stateAnswers = AnswerCache<StateQuery, ByteBuffer>()
+    let deploymentPages = AnswerCache<PageKey<DeploymentQuery>, EncodedPage>()
+    let eventPages = AnswerCache<PageKey<EventQuery>, EncodedPage>()
 
     var all: [Route] {
         eventRoutes + productRoutes + environmentRoutes + queryRoutes + keyRoutes + adminRoutes
@@ -104,7 +106,7 @@ struct APIRoutes {
     // MARK: Queries (§4)
 
     private var queryRoutes: [Route] {
-        let stateAnswers = self.stateAnswers
+        let (stateAnswers, deploymentPages, eventPages) = (self.stateAnswers, self.deploymentPages, self.eventPages)
         return [
             Route(.get, "/versions") { input throws(APIError) in
                 var reader = QueryReader(input.query)
@@ -138,7 +140,11 @@ struct APIRoutes {
                     since: reader.timestamp("since"), until: reader.timestamp("until"))
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(await input.tracker.deployments(query, page), for: input) { $0.deployment($1) }
+                let answer = await deploymentPages.answer(for: PageKey(query: query, page: page),
+                                                          at: input.tracker.changeSequence) {
+                    Reply.encodePage(await input.tracker.deployments(query, page)) { $0.deployment($1) }
+                }
+                return Reply.list(answer, for: input)
             },
             Route(.get, "/deployments/{id}") { input throws(APIError) in
                 let id = try input.id()
@@ -165,7 +171,10 @@ struct APIRoutes {
                                        kind: type?.kind, status: type?.status, since: reader.timestamp("since"))
                 let page = reader.page()
                 try reader.check()
-                return Reply.list(await input.tracker.events(query, page), for: input) { $0.event($1) }
+                let answer = await eventPages.answer(for: PageKey(query: query, page: page), at: input.tracker.changeSequence) {
+                    Reply.encodePage(await input.tracker.events(query, page)) { $0.event($1) }
+                }
+                return Reply.list(answer, for: input)
             },
         ]
     }

@@ -26,16 +26,27 @@ enum Reply {
     /// A bare JSON array, newest first; the next page, if any, in `Link: <…>; rel="next"`.
     static func list<Item>(_ page: Page<Item>, for input: RequestInput,
                            _ write: (inout JSONWriter, Item) -> Void) -> Response {
+        list(encodePage(page, write), for: input)
+    }
+
+    /// A page encoded once, answered as ``list(_:for:_:)`` does (the `Link` is made per request:
+    /// it repeats the request's own path and query).
+    static func list(_ page: EncodedPage, for input: RequestInput) -> Response {
         var headers: HTTPFields = [:]
         if let next = page.nextCursor {
             let query = input.query.replacing("cursor", with: Cursor.encode(next))
             headers[.link] = "<\(input.path)?\(query)>; rel=\"next\""
         }
-        return json(headers: headers) { writer in
+        return json(headers: headers, body: page.body)
+    }
+
+    static func encodePage<Item>(_ page: Page<Item>, _ write: (inout JSONWriter, Item) -> Void) -> EncodedPage {
+        let body = encode { writer in
             writer.beginArray()
             for item in page.items { write(&writer, item) }
             writer.endArray()
         }
+        return EncodedPage(body: body, nextCursor: page.nextCursor)
     }
 
     static let noContent = Response(status: .noContent)
@@ -58,4 +69,16 @@ func tracked<T>(_ body: () async throws(TrackerError) -> T) async throws(APIErro
     } catch {
         throw APIError(error)
     }
+}
+
+/// A list page as JSON, and where the next page starts.
+struct EncodedPage: Sendable {
+    var body: ByteBuffer
+    var nextCursor: EntityID?
+}
+
+/// A list query with its page: what a cached list answer is keyed by.
+struct PageKey<Query: Hashable & Sendable>: Hashable, Sendable {
+    var query: Query
+    var page: PageRequest
 }
