@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates snapshots/example: a small data directory (a snapshot and a journal tail after it)
-# that the tests load, so that a change breaking old files fails them. Only run it when the
-# formats change on purpose (and bump their versions).
+# Writes a small example data directory (a snapshot and a journal tail after it) that the tests
+# load, so that a change breaking old files fails them. Run it when a format changes on purpose
+# (and its version is bumped), into a new directory beside the old ones:
+#   bash snapshots/make-example.sh snapshots/example-v3
 set -euo pipefail
+out=${1:?usage: make-example.sh snapshots/example-vN}
 cd "$(dirname "$0")/.."
 swift build
 bin=.build/debug/versioner
@@ -29,7 +31,7 @@ post deployment-events/ '{"product_name":"checkout","version":"2.0","environment
 post deployment-events/ '{"product_name":"search","version":"3.0","environment_name":"production","status":"in_progress"}'
 kill -9 $pid
 wait $pid 2>/dev/null || true
-rm -rf snapshots/example
-mkdir -p snapshots/example
-cp -r "$dir/journal" "$dir/snapshots" snapshots/example/
-ls -lR snapshots/example
+rm -rf "$out"
+mkdir -p "$out"
+cp -r "$dir/journal" "$dir/snapshots" "$out/"
+ls -lR "$out"

@@ -140,35 +140,3 @@ struct VersionTextTests {
     }
 }
 
-@Suite("Text shared after a reload")
-struct ReloadSharingTests {
-    @Test("A state rebuilt from records stored on their own shares each event's text again")
-    func sharesAfterReload() async throws {
-        let fixture = TrackerFixture()
-        try await fixture.deploy("api", "1.0.0", .completed, sha: "abc123", deployedBy: "jdoe")
-        try await fixture.build("api", "1.0.0", sha: "abc123")
-        let live = try #require(await fixture.tracker.capture().shards.flatMap { $0.products.values }.first)
-        // As a snapshot decoder makes them: every record through its public initialiser.
-        let copies = live.deployments.map { d in
-            Deployment(id: d.id, productID: d.productID, versionID: d.versionID, environmentID: d.environmentID,
-                       status: d.status, startedAt: d.startedAt, completedAt: d.completedAt, deployedBy: d.deployedBy,
-                       deployedByEmail: d.deployedByEmail, deployedByName: d.deployedByName, scmSha: d.scmSha,
-                       scmRepository: d.scmRepository, scmBranch: d.scmBranch, deployURL: d.deployURL,
-                       buildNumber: d.buildNumber, sourceSystem: d.sourceSystem, invokeID: d.invokeID,
-                       extraMetadata: d.extraMetadata, createdAt: d.createdAt, lastEventID: d.lastEventID,
-                       lastRecordedAt: d.lastRecordedAt)
-        }
-        let versions = live.versions.map { v in
-            Version(id: v.id, productID: v.productID, name: v.name, scmSha: v.scmSha, scmRepository: v.scmRepository,
-                    scmBranch: v.scmBranch, createdAt: v.createdAt)
-        }
-        #expect(!copies[0].details.text.isSameBuffer(as: live.deployments[0].details.text))
-        let reloaded = ProductState(product: live.product, versions: versions, builds: live.builds,
-                                    deployments: copies, events: live.events)
-        guard case .deployment(let event) = reloaded.events[0] else { Issue.record("first event is not a deployment"); return }
-        #expect(reloaded.deployments == live.deployments)
-        #expect(reloaded.versions == live.versions)
-        #expect(reloaded.deployments[0].details.text.isSameBuffer(as: event.input.text))
-        #expect(reloaded.versions[0].scmSha == "abc123")
-    }
-}

@@ -185,10 +185,11 @@ struct SnapshotAndRecoveryTests {
         }
     }
 
-    @Test("The committed example data directory still loads (old files keep working)")
-    func committedExample() throws {
+    @Test("The committed example data directories still load (old files keep working)",
+          arguments: ["example", "example-v3"])  // snapshot formats 1 and 3
+    func committedExample(name: String) throws {
         let example = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appending(path: "snapshots/example").path()
+            .deletingLastPathComponent().appending(path: "snapshots/\(name)").path()
         let copy = TemporaryDirectory()
         defer { copy.remove() }
         try FileManager.default.removeItem(atPath: copy.path)

@@ -91,11 +91,27 @@ public struct Version: Hashable, Sendable {
         layout = .own
     }
 
-    /// Reads its fields from `other` (the buffer of the event that made it) instead of its own
-    /// buffer, when that holds the same values.
-    mutating func share(_ other: PackedStrings, layout: TextLayout) {
-        let sharing = Version(id: id, productID: productID, name: name, createdAt: createdAt, text: other, layout: layout)
-        if sharing == self { self = sharing }
+    /// A version whose SHA, repository and branch are those of the deployment event that made
+    /// it, read from that event's buffer (for snapshot readers: see ``hasText(of:)``).
+    public init(id: EntityID, productID: EntityID, name: String, createdAt: Timestamp, textOf event: DeploymentEventInput) {
+        self.init(id: id, productID: productID, name: name, createdAt: createdAt, text: event.text, layout: .deploymentEvent)
+    }
+
+    /// A version whose SHA, repository and branch are those of the build event that made it.
+    public init(id: EntityID, productID: EntityID, name: String, createdAt: Timestamp, textOf event: BuildEventInput) {
+        self.init(id: id, productID: productID, name: name, createdAt: createdAt, text: event.text, layout: .buildEvent)
+    }
+
+    /// Whether its SHA, repository and branch are exactly those `event` carries.
+    public func hasText(of event: DeploymentEventInput) -> Bool {
+        if layout == .deploymentEvent, text.isSameBuffer(as: event.text) { return true }  // the usual case, without decoding
+        return scmSha == event.scmSha && scmRepository == event.scmRepository && scmBranch == event.scmBranch
+    }
+
+    /// Whether its SHA, repository and branch are exactly those `event` carries.
+    public func hasText(of event: BuildEventInput) -> Bool {
+        if layout == .buildEvent, text.isSameBuffer(as: event.text) { return true }
+        return scmSha == event.scmSha && scmRepository == event.scmRepository && scmBranch == event.scmBranch
     }
 
     // Equal when the fields a client can see are equal, wherever the text is kept.
@@ -172,10 +188,22 @@ public struct Build: Hashable, Sendable {
         self.lastRecordedAt = lastRecordedAt
     }
 
-    /// Uses the text buffer of `event` (its last event's input) instead of its own, when that
-    /// holds the same fields.
-    mutating func share(_ event: BuildEventInput) {
-        if details.text.prefixEquals(event.text, fields: BuildEventInput.buildFieldCount) { details.text = event.text }
+    /// A build whose text fields are those of `event` (its last event), read from that event's
+    /// buffer (for snapshot readers: see ``hasText(of:)``).
+    public init(id: EntityID, productID: EntityID, versionID: EntityID, status: Status, startedAt: Timestamp?,
+                completedAt: Timestamp?, textOf event: BuildEventInput, createdAt: Timestamp, lastEventID: EntityID,
+                lastRecordedAt: Timestamp) {
+        var details = event
+        details.status = status
+        details.startedAt = startedAt
+        details.completedAt = completedAt
+        self.init(id: id, productID: productID, versionID: versionID, details: details, createdAt: createdAt,
+                  lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+    }
+
+    /// Whether its text fields (all but status and times) are exactly those of `event`.
+    public func hasText(of event: BuildEventInput) -> Bool {
+        details.text.prefixEquals(event.text, fields: BuildEventInput.buildFieldCount)
     }
 
     // Equal when every field a client can see is equal: `details` also holds the names its
@@ -258,10 +286,22 @@ public struct Deployment: Hashable, Sendable {
         self.lastRecordedAt = lastRecordedAt
     }
 
-    /// Uses the text buffer of `event` (its last event's input) instead of its own, when that
-    /// holds the same fields.
-    mutating func share(_ event: DeploymentEventInput) {
-        if details.text.prefixEquals(event.text, fields: DeploymentEventInput.deploymentFieldCount) { details.text = event.text }
+    /// A deployment whose text fields are those of `event` (its last event), read from that
+    /// event's buffer (for snapshot readers: see ``hasText(of:)``).
+    public init(id: EntityID, productID: EntityID, versionID: EntityID, environmentID: EntityID, status: Status,
+                startedAt: Timestamp?, completedAt: Timestamp?, textOf event: DeploymentEventInput,
+                createdAt: Timestamp, lastEventID: EntityID, lastRecordedAt: Timestamp) {
+        var details = event
+        details.status = status
+        details.startedAt = startedAt
+        details.completedAt = completedAt
+        self.init(id: id, productID: productID, versionID: versionID, environmentID: environmentID, details: details,
+                  createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+    }
+
+    /// Whether its text fields (all but status and times) are exactly those of `event`.
+    public func hasText(of event: DeploymentEventInput) -> Bool {
+        details.text.prefixEquals(event.text, fields: DeploymentEventInput.deploymentFieldCount)
     }
 
     // Equal when every field a client can see is equal: `details` also holds the names its

@@ -270,40 +270,7 @@ public struct ProductState: Sendable {
         self.builds = builds
         self.deployments = deployments
         self.events = events
-        shareEventText()
         rebuildIndexes()
-    }
-
-    /// Lets each record read its text from the buffer of the event it came from, as it did
-    /// before being written out: a snapshot stores every record's fields on their own, and
-    /// without this a restarted server would hold each text twice.
-    private mutating func shareEventText() {
-        let eventPositions = IDPositions()  // events are appended as accepted: their ids ascend
-        func lastEvent(_ id: EntityID) -> LoggedEvent? {
-            eventPositions.position(of: id, in: events, id: \.id).map { events[$0] }
-        }
-        for position in deployments.indices {
-            if case .deployment(let event)? = lastEvent(deployments[position].lastEventID) {
-                deployments[position].share(event.input)
-            }
-        }
-        for position in builds.indices {
-            if case .build(let event)? = lastEvent(builds[position].lastEventID) { builds[position].share(event.input) }
-        }
-        var firstEventOfVersion: [EntityID: Int] = [:]
-        for (position, event) in events.enumerated().reversed() {
-            switch event {
-            case .deployment(let e): firstEventOfVersion[e.versionID] = position
-            case .build(let e): firstEventOfVersion[e.versionID] = position
-            }
-        }
-        for position in versions.indices {
-            switch firstEventOfVersion[versions[position].id].map({ events[$0] }) {
-            case .deployment(let e)?: versions[position].share(e.input.text, layout: .deploymentEvent)
-            case .build(let e)?: versions[position].share(e.input.text, layout: .buildEvent)
-            case nil: break
-            }
-        }
     }
 }
 

@@ -56,6 +56,14 @@ public enum LoggedEvent: Hashable, Sendable {
         }
     }
 
+    /// The version the event names.
+    public var versionID: EntityID {
+        switch self {
+        case .deployment(let e): return e.versionID
+        case .build(let e): return e.versionID
+        }
+    }
+
     public var kind: EventKind {
         switch self {
         case .deployment: return .deployment

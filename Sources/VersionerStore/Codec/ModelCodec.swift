@@ -40,26 +40,40 @@ extension BinaryWriter {
         buildInput(e.input)
     }
 
-    mutating func version(_ v: Version) {
-        id(v.id); id(v.productID); string(v.name); string(v.scmSha); string(v.scmRepository); string(v.scmBranch)
-        timestamp(v.createdAt)
+    // Snapshot records (format 3). A record whose text fields are those of an event the snapshot
+    // holds (the event that made a version; a build's or deployment's last event) says so in
+    // one byte instead of storing them again: usually so, and then the reader shares the
+    // event's buffer, as the live state did.
+
+    mutating func version(_ v: Version, creator: LoggedEvent?) {
+        id(v.id); id(v.productID); string(v.name); timestamp(v.createdAt)
+        switch creator {
+        case .deployment(let e)? where v.hasText(of: e.input): byte(1)
+        case .build(let e)? where v.hasText(of: e.input): byte(1)
+        default: byte(0); string(v.scmSha); string(v.scmRepository); string(v.scmBranch)
+        }
     }
 
-    mutating func build(_ b: Build) {
+    mutating func build(_ b: Build, lastEvent: LoggedEvent?) {
         id(b.id); id(b.productID); id(b.versionID); byte(b.status.code)
+        timestamp(b.startedAt); timestamp(b.completedAt)
+        timestamp(b.createdAt); id(b.lastEventID); timestamp(b.lastRecordedAt)
+        if case .build(let e)? = lastEvent, b.hasText(of: e.input) { byte(1); return }
+        byte(0)
         string(b.buildNumber); string(b.buildURL); string(b.scmSha); string(b.scmBranch); string(b.scmRepository)
         string(b.builtBy); string(b.builtByEmail); string(b.builtByName); string(b.sourceSystem); string(b.invokeID)
-        timestamp(b.startedAt); timestamp(b.completedAt); string(b.errorMessage); string(b.errorCode)
-        json(b.extraMetadata); timestamp(b.createdAt); id(b.lastEventID); timestamp(b.lastRecordedAt)
+        string(b.errorMessage); string(b.errorCode); json(b.extraMetadata)
     }
 
-    mutating func deployment(_ d: Deployment) {
+    mutating func deployment(_ d: Deployment, lastEvent: LoggedEvent?) {
         id(d.id); id(d.productID); id(d.versionID); id(d.environmentID); byte(d.status.code)
         timestamp(d.startedAt); timestamp(d.completedAt)
+        timestamp(d.createdAt); id(d.lastEventID); timestamp(d.lastRecordedAt)
+        if case .deployment(let e)? = lastEvent, d.hasText(of: e.input) { byte(1); return }
+        byte(0)
         string(d.deployedBy); string(d.deployedByEmail); string(d.deployedByName)
         string(d.scmSha); string(d.scmRepository); string(d.scmBranch); string(d.deployURL)
-        string(d.buildNumber); string(d.sourceSystem); string(d.invokeID)
-        json(d.extraMetadata); timestamp(d.createdAt); id(d.lastEventID); timestamp(d.lastRecordedAt)
+        string(d.buildNumber); string(d.sourceSystem); string(d.invokeID); json(d.extraMetadata)
     }
 
     mutating func apiKey(_ k: APIKey) {
@@ -134,12 +148,81 @@ extension BinaryReader {
                            buildID: try id(), input: try buildInput())
     }
 
-    mutating func version() throws(DecodingError) -> Version {
+    mutating func version(creators: inout VersionCreators) throws(DecodingError) -> Version {
+        let (id, productID, name, createdAt) = (try self.id(), try self.id(), try string(), try timestamp())
+        let creator = creators.next(id)  // for every version, as the writer does
+        guard try textMarker() else {
+            return Version(id: id, productID: productID, name: name, scmSha: try optionalString(),
+                           scmRepository: try optionalString(), scmBranch: try optionalString(), createdAt: createdAt)
+        }
+        switch creator {
+        case .deployment(let e)?: return Version(id: id, productID: productID, name: name, createdAt: createdAt, textOf: e.input)
+        case .build(let e)?: return Version(id: id, productID: productID, name: name, createdAt: createdAt, textOf: e.input)
+        case nil: throw DecodingError("version \(id) refers to an event the snapshot does not hold")
+        }
+    }
+
+    mutating func build(events: EventLookup) throws(DecodingError) -> Build {
+        let (id, productID, versionID, status) = (try self.id(), try self.id(), try self.id(), try self.status())
+        let (startedAt, completedAt) = (try optionalTimestamp(), try optionalTimestamp())
+        let (createdAt, lastEventID, lastRecordedAt) = (try timestamp(), try self.id(), try timestamp())
+        guard try textMarker() else {
+            return Build(id: id, productID: productID, versionID: versionID, status: status,
+                         buildNumber: try optionalString(), buildURL: try optionalString(), scmSha: try optionalString(),
+                         scmBranch: try optionalString(), scmRepository: try optionalString(), builtBy: try optionalString(),
+                         builtByEmail: try optionalString(), builtByName: try optionalString(),
+                         sourceSystem: try optionalString(), invokeID: try optionalString(), startedAt: startedAt,
+                         completedAt: completedAt, errorMessage: try optionalString(), errorCode: try optionalString(),
+                         extraMetadata: try json(), createdAt: createdAt, lastEventID: lastEventID,
+                         lastRecordedAt: lastRecordedAt)
+        }
+        guard case .build(let event)? = events[lastEventID] else {
+            throw DecodingError("build \(id) refers to an event the snapshot does not hold")
+        }
+        return Build(id: id, productID: productID, versionID: versionID, status: status, startedAt: startedAt,
+                     completedAt: completedAt, textOf: event.input, createdAt: createdAt, lastEventID: lastEventID,
+                     lastRecordedAt: lastRecordedAt)
+    }
+
+    mutating func deployment(events: EventLookup) throws(DecodingError) -> Deployment {
+        let (id, productID, versionID, environmentID) = (try self.id(), try self.id(), try self.id(), try self.id())
+        let (status, startedAt, completedAt) = (try self.status(), try optionalTimestamp(), try optionalTimestamp())
+        let (createdAt, lastEventID, lastRecordedAt) = (try timestamp(), try self.id(), try timestamp())
+        guard try textMarker() else {
+            return Deployment(id: id, productID: productID, versionID: versionID, environmentID: environmentID,
+                              status: status, startedAt: startedAt, completedAt: completedAt,
+                              deployedBy: try optionalString(), deployedByEmail: try optionalString(),
+                              deployedByName: try optionalString(), scmSha: try optionalString(),
+                              scmRepository: try optionalString(), scmBranch: try optionalString(),
+                              deployURL: try optionalString(), buildNumber: try optionalString(),
+                              sourceSystem: try optionalString(), invokeID: try optionalString(), extraMetadata: try json(),
+                              createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+        }
+        guard case .deployment(let event)? = events[lastEventID] else {
+            throw DecodingError("deployment \(id) refers to an event the snapshot does not hold")
+        }
+        return Deployment(id: id, productID: productID, versionID: versionID, environmentID: environmentID,
+                          status: status, startedAt: startedAt, completedAt: completedAt, textOf: event.input,
+                          createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+    }
+
+    /// Whether a record's text fields are its event's (1) or follow (0).
+    private mutating func textMarker() throws(DecodingError) -> Bool {
+        switch try byte() {
+        case 0: return false
+        case 1: return true
+        case let other: throw DecodingError("invalid text marker \(other) at byte \(offset - 1)")
+        }
+    }
+
+    // Formats 1 and 2: every record with all its fields, in the order the records were written.
+
+    mutating func versionFormat2() throws(DecodingError) -> Version {
         Version(id: try id(), productID: try id(), name: try string(), scmSha: try optionalString(),
                 scmRepository: try optionalString(), scmBranch: try optionalString(), createdAt: try timestamp())
     }
 
-    mutating func build() throws(DecodingError) -> Build {
+    mutating func buildFormat2() throws(DecodingError) -> Build {
         Build(id: try id(), productID: try id(), versionID: try id(), status: try status(),
               buildNumber: try optionalString(), buildURL: try optionalString(), scmSha: try optionalString(),
               scmBranch: try optionalString(), scmRepository: try optionalString(), builtBy: try optionalString(),
@@ -149,7 +232,7 @@ extension BinaryReader {
               createdAt: try timestamp(), lastEventID: try id(), lastRecordedAt: try timestamp())
     }
 
-    mutating func deployment() throws(DecodingError) -> Deployment {
+    mutating func deploymentFormat2() throws(DecodingError) -> Deployment {
         Deployment(id: try id(), productID: try id(), versionID: try id(), environmentID: try id(), status: try status(),
                    startedAt: try optionalTimestamp(), completedAt: try optionalTimestamp(),
                    deployedBy: try optionalString(), deployedByEmail: try optionalString(), deployedByName: try optionalString(),

@@ -33,9 +33,11 @@ public struct LoadedSnapshot: Sendable {
 /// Encodes and decodes snapshot files (documented in `snapshots/README.md`).
 public enum SnapshotFormat {
     static let magic: [UInt8] = Array("VSNP".utf8)
-    /// Version 2 added API keys after the environments; version 1 files (no keys) still load.
-    public static let version: UInt16 = 2
-    static let readableVersions: ClosedRange<UInt16> = 1...2
+    /// Version 3 writes each product's events before its other records, which refer to them
+    /// for text they share; version 2 added API keys after the environments. Versions 1 and 2
+    /// still load.
+    public static let version: UInt16 = 3
+    static let readableVersions: ClosedRange<UInt16> = 1...3
     static let headerSize = 40
     public static let fileExtension = ".snap"
 
@@ -60,14 +62,16 @@ public enum SnapshotFormat {
         for (sequence, state) in products {
             writer.uvarint(sequence)
             writer.product(state.product)
-            writer.count(state.versions.count)
-            for version in state.versions { writer.version(version) }
-            writer.count(state.builds.count)
-            for build in state.builds { writer.build(build) }
-            writer.count(state.deployments.count)
-            for deployment in state.deployments { writer.deployment(deployment) }
+            let events = EventLookup(state.events)
             writer.count(state.events.count)
             for event in state.events { writer.loggedEvent(event) }
+            var creators = events.creators()
+            writer.count(state.versions.count)
+            for version in state.versions { writer.version(version, creator: creators.next(version.id)) }
+            writer.count(state.builds.count)
+            for build in state.builds { writer.build(build, lastEvent: events[build.lastEventID]) }
+            writer.count(state.deployments.count)
+            for deployment in state.deployments { writer.deployment(deployment, lastEvent: events[deployment.lastEventID]) }
         }
         return writer.bytes
     }
@@ -145,10 +149,19 @@ public enum SnapshotFormat {
         for _ in 0..<(try reader.count()) {
             let sequence = try reader.uvarint()
             var part = DecodedProduct(product: try reader.product())
-            for _ in 0..<(try reader.count()) { part.versions.append(try reader.version()) }
-            for _ in 0..<(try reader.count()) { part.builds.append(try reader.build()) }
-            for _ in 0..<(try reader.count()) { part.deployments.append(try reader.deployment()) }
-            for _ in 0..<(try reader.count()) { part.events.append(try reader.loggedEvent()) }
+            if header.version >= 3 {
+                for _ in 0..<(try reader.count()) { part.events.append(try reader.loggedEvent()) }
+                let events = EventLookup(part.events)
+                var creators = events.creators()
+                for _ in 0..<(try reader.count()) { part.versions.append(try reader.version(creators: &creators)) }
+                for _ in 0..<(try reader.count()) { part.builds.append(try reader.build(events: events)) }
+                for _ in 0..<(try reader.count()) { part.deployments.append(try reader.deployment(events: events)) }
+            } else {
+                for _ in 0..<(try reader.count()) { part.versions.append(try reader.versionFormat2()) }
+                for _ in 0..<(try reader.count()) { part.builds.append(try reader.buildFormat2()) }
+                for _ in 0..<(try reader.count()) { part.deployments.append(try reader.deploymentFormat2()) }
+                for _ in 0..<(try reader.count()) { part.events.append(try reader.loggedEvent()) }
+            }
             sequences[part.product.id] = sequence
             decoded.append(part)
         }
@@ -186,5 +199,57 @@ struct DecodedProduct {
             }
             initialized = decoded.count
         }
+    }
+}
+
+/// A product's events, found by id: what snapshot records refer to for the text they share.
+///
+/// Writer and reader find the same event for a record by the same steps over the same events,
+/// so a record the writer marked as sharing its event's text is read back sharing it.
+struct EventLookup {
+    private let events: [LoggedEvent]
+
+    init(_ events: [LoggedEvent]) {
+        self.events = events
+    }
+
+    /// The event with this id. Events are kept in the order they were accepted, so their ids
+    /// ascend: a binary search (should they not, some event is not found, and the writer then
+    /// stores the record's text in full).
+    subscript(id: EntityID) -> LoggedEvent? {
+        var low = 0
+        var high = events.count
+        while low < high {
+            let middle = (low + high) / 2
+            let found = events[middle].id
+            if found == id { return events[middle] }
+            if found < id { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
+    /// The events that created the versions, found in version order.
+    func creators() -> VersionCreators { VersionCreators(events: events) }
+}
+
+/// Walks a product's events once to find, for each version in turn, the event that created it:
+/// versions are created by events, in event order, so each one's first event comes after the
+/// previous one's.
+struct VersionCreators {
+    let events: [LoggedEvent]
+    private var position = 0
+
+    init(events: [LoggedEvent]) {
+        self.events = events
+    }
+
+    /// The first event naming `versionID` after the previous version's; call once per version, in order.
+    mutating func next(_ versionID: EntityID) -> LoggedEvent? {
+        while position < events.count {
+            let event = events[position]
+            position += 1
+            if event.versionID == versionID { return event }
+        }
+        return nil
     }
 }
