@@ -181,6 +181,39 @@ struct QueryEndpointTests {
         }
     }
 
+    @Test("A repeated list query is answered the same, each page with its own Link, and changes show at once",
+          arguments: ["/deployments", "/events"])
+    func listPagesFollowChanges(list: String) async throws {
+        try await withAPI { api in
+            try await api.deploy("api", "1.0", to: "production")
+            try await api.deploy("api", "2.0", to: "production")
+            let first = try await api.get("\(list)/?product=api&limit=1")
+            #expect(first.json[0]?["version"]?.stringValue == "2.0")
+            let again = try await api.get("\(list)/?product=api&limit=1")
+            #expect(again.text == first.text)
+            #expect(again.link == first.link)
+            // The same query through another form of the path: the same page, a Link to that path.
+            let other = try await api.get("\(list)?product=api&limit=1")
+            #expect(other.text == first.text)
+            #expect(other.link?.hasPrefix("<\(list)?product=api&limit=1&cursor=") == true)
+            #expect(first.link?.hasPrefix("<\(list)/?product=api&limit=1&cursor=") == true)
+
+            // A deployment event.
+            try await api.deploy("api", "3.0", to: "production")
+            #expect(try await api.get("\(list)/?product=api&limit=1").json[0]?["version"]?.stringValue == "3.0")
+            // An environment renamed: the deployments list shows the new name.
+            let environment = try #require(try await api.get("/environments/").json[0]?["id"]?.stringValue)
+            #expect(try await api.patch("/environments/\(environment)", #"{"name": "prod-eu"}"#).status == .ok)
+            if list == "/deployments" {
+                #expect(try await api.get("\(list)/?product=api&limit=1").json[0]?["environment_name"]?.stringValue == "prod-eu")
+            }
+            // A product deleted.
+            let product = try #require(try await api.get("/products/").json[0]?["id"]?.stringValue)
+            #expect(try await api.delete("/products/\(product)").status == .noContent)
+            #expect(try await api.get("\(list)/?product=api&limit=1").json == .array([]))
+        }
+    }
+
     @Test("The event log filters by product, environment, type and time")
     func events() async throws {
         try await withAPI { api in
