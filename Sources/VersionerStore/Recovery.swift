@@ -68,6 +68,7 @@ public enum Recovery {
             report.stoppedBefore = (stop.sequence, stop.time)
             report.lastSequence = stop.sequence - 1
         }
+        replay.dropDeploymentsToDeletedEnvironments()
         report.duration = ContinuousClock.now - start
         return (replay.state, report)
     }
@@ -94,6 +95,19 @@ struct ReplayState {
         catalogSequence = snapshot.catalogSequence
         productSequences = snapshot.productSequences
         floor = snapshot.header.sequence
+    }
+
+    /// A snapshot copies each product at a moment of its own. One copied after an environment's
+    /// deletion was journaled, but before its shard had dropped the deployments to it, keeps
+    /// them, and the deletion is not replayed for it (it is older than the product's copy). No
+    /// deployment outlives its environment, so those are dropped here.
+    mutating func dropDeploymentsToDeletedEnvironments() {
+        let environments = state.catalog.environments
+        for productID in Array(state.products.keys) {
+            for environmentID in state.products[productID]!.deployedEnvironmentIDs where environments[environmentID] == nil {
+                state.products[productID]!.removeDeployments(environmentID: environmentID)
+            }
+        }
     }
 
     mutating func apply(_ change: StateChange, sequence: UInt64) {

@@ -167,11 +167,11 @@ actor SnapshotRunner {
     }
 
     /// Captures the state and runs `write` with it; snapshots run one at a time.
-    func exclusively(_ write: @Sendable (StateCapture) async throws -> SnapshotInfo) async throws -> SnapshotInfo {
+    func exclusively(_ write: @Sendable (LiveCapture) async throws -> SnapshotInfo) async throws -> SnapshotInfo {
         guard let tracker else { throw StoreUnavailable() }
         await acquire()
         defer { release() }
-        let capture = await tracker.capture()
+        let capture = await tracker.liveCapture()
         let info = try await write(capture)
         lastSnapshot = max(lastSnapshot, info.sequence)
         return info

@@ -20,8 +20,8 @@ struct SnapshotSharingTests {
         _ = try await tracker.record(BuildEventInput(productName: "api", version: "2.0", scmSha: "bbb", buildNumber: "7"))
 
         let capture = await tracker.capture()
-        let payload = SnapshotFormat.payload(capture)
-        let header = SnapshotHeader(version: SnapshotFormat.version, sequence: capture.sequence,
+        let (payload, sequence) = SnapshotFormat.payload(CapturedSource(capture))
+        let header = SnapshotHeader(version: SnapshotFormat.version, sequence: sequence,
                                     uncompressedLength: UInt64(payload.count), compressedLength: 0, payloadCRC: 0)
         let loaded = try SnapshotFormat.decodePayload(payload, header: header)
         let live = try #require(capture.shards.first?.products.values.first)

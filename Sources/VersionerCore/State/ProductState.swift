@@ -64,6 +64,9 @@ public struct ProductState: Sendable {
         return versionsBySha.positions(for: sha).map { versions[$0] }.filter { $0.scmSha?.lowercased() == wanted }
     }
 
+    /// The environments this product has deployments to.
+    public var deployedEnvironmentIDs: [EntityID] { Array(deploymentsByEnvironment.keys) }
+
     /// Positions of the deployments to an environment, oldest first.
     public func deploymentPositions(environmentID: EntityID) -> [Int] {
         deploymentsByEnvironment[environmentID] ?? []

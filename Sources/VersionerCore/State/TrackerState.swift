@@ -92,3 +92,33 @@ public struct StateCapture: Sendable {
         shards.map(\.sequence).reduce(catalogSequence, min)
     }
 }
+
+/// A snapshot's view of the live state: the catalog as it was, and the products to write, each
+/// copied from its shard only when its turn to be written comes.
+///
+/// A capture of every product at once (``StateCapture``) made each product's first write after
+/// it copy all of that product's records, for every product at the same moment: a burst of
+/// copying just when the snapshot also takes a core. Copied one at a time, a product is copied
+/// again only if a write lands while that very product is being written out.
+public struct LiveCapture: Sendable {
+    public let catalog: CatalogState
+    public let catalogSequence: UInt64
+    /// The products that existed when the capture was made, in id order.
+    public let productIDs: [EntityID]
+    private let shardOfProduct: [Int]
+    private let shards: [Shard]
+
+    init(catalog: CatalogState, catalogSequence: UInt64, products: [(id: EntityID, shard: Int)], shards: [Shard]) {
+        self.catalog = catalog
+        self.catalogSequence = catalogSequence
+        self.productIDs = products.map(\.id)
+        self.shardOfProduct = products.map(\.shard)
+        self.shards = shards
+    }
+
+    /// Product `index` of ``productIDs`` as it is now, with the last change it reflects; nil
+    /// when it was deleted since (its deletion is then journaled after ``catalogSequence``).
+    public func product(at index: Int) async -> (sequence: UInt64, state: ProductState)? {
+        await shards[shardOfProduct[index]].capture(productID: productIDs[index])
+    }
+}

@@ -171,6 +171,15 @@ actor Shard {
         (services.journal.lastSequence, products)
     }
 
+    /// The ids of the products held here.
+    func productIDs() -> [EntityID] { Array(products.keys) }
+
+    /// One product as it is now, with the journal's sequence: every change to it journaled up to
+    /// that sequence is applied (a change is journaled and applied in one turn).
+    func capture(productID: EntityID) -> (sequence: UInt64, state: ProductState)? {
+        products[productID].map { (services.journal.lastSequence, $0) }
+    }
+
     // MARK: Products
 
     /// Creates a product; its name must be free on every shard.

@@ -48,6 +48,19 @@ public final class Tracker: Sendable {
         return StateCapture(catalog: catalog, catalogSequence: catalogSequence, shards: parts)
     }
 
+    /// The catalog now and the list of products, each product to be copied only when it is
+    /// written out (``LiveCapture``): what the server's snapshots use.
+    public func liveCapture() async -> LiveCapture {
+        let journal = services.journal
+        let (catalog, catalogSequence) = services.catalog.withLock { ($0, journal.lastSequence) }
+        var products: [(id: EntityID, shard: Int)] = []
+        for (index, shard) in shards.enumerated() {
+            products += await shard.productIDs().map { ($0, index) }
+        }
+        products.sort { $0.id < $1.id }
+        return LiveCapture(catalog: catalog, catalogSequence: catalogSequence, products: products, shards: shards)
+    }
+
     /// The shard a new product of this name goes to: a stable hash (FNV-1a) of the name, so the
     /// same name lands on the same shard in every process.
     static func homeShard(of name: String, count: Int) -> Int {

@@ -31,6 +31,21 @@ struct BinaryWriter {
         uvarint(UInt64(value))
     }
 
+    /// Leaves room for a count known only later (``patchCount(_:at:)``): five bytes of LEB128,
+    /// which any reader of a uvarint takes (a longer form than needed is still the same number).
+    mutating func countPlaceholder() -> Int {
+        defer { bytes.append(contentsOf: [0x80, 0x80, 0x80, 0x80, 0x00]) }
+        return bytes.count
+    }
+
+    mutating func patchCount(_ value: Int, at offset: Int) {
+        precondition(value < 1 << 35, "a count too large for its placeholder")
+        for index in 0..<5 {
+            let group = UInt8(truncatingIfNeeded: value >> (7 * index)) & 0x7F
+            bytes[offset + index] = index < 4 ? group | 0x80 : group
+        }
+    }
+
     mutating func bool(_ value: Bool) {
         bytes.append(value ? 1 : 0)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VersionerCore
 
 /// A snapshot file's fixed header (40 bytes, big-endian): magic `VSNP`, format version (u16),
@@ -46,21 +47,25 @@ public enum SnapshotFormat {
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + fileExtension
     }
 
-    /// The uncompressed payload of a capture.
-    static func payload(_ capture: StateCapture) -> [UInt8] {
+    /// The uncompressed payload of a capture, and the sequence up to which it holds every change.
+    static func payload(_ source: some SnapshotSource) -> (bytes: [UInt8], sequence: UInt64) {
         var writer = BinaryWriter(capacity: 1 << 20)
-        writer.uvarint(capture.catalogSequence)
-        let environments = capture.catalog.environments.values.sorted { $0.id < $1.id }
+        writer.uvarint(source.catalogSequence)
+        let environments = source.catalog.environments.values.sorted { $0.id < $1.id }
         writer.count(environments.count)
         for environment in environments { writer.environment(environment) }
-        let keys = capture.catalog.keys.values.sorted { $0.id < $1.id }
+        let keys = source.catalog.keys.values.sorted { $0.id < $1.id }
         writer.count(keys.count)
         for key in keys { writer.apiKey(key) }
-        let products = capture.shards.flatMap { shard in shard.products.values.map { (shard.sequence, $0) } }
-            .sorted { $0.1.product.id < $1.1.product.id }
-        writer.count(products.count)
-        for (sequence, state) in products {
-            writer.uvarint(sequence)
+        // Products deleted while the snapshot is written are left out: counted at the end.
+        let countOffset = writer.countPlaceholder()
+        var written = 0
+        var sequence = source.catalogSequence
+        for index in 0..<source.productCount {
+            guard let (productSequence, state) = source.product(at: index) else { continue }
+            written += 1
+            sequence = min(sequence, productSequence)
+            writer.uvarint(productSequence)
             writer.product(state.product)
             let events = EventLookup(state.events)
             writer.count(state.events.count)
@@ -73,14 +78,15 @@ public enum SnapshotFormat {
             writer.count(state.deployments.count)
             for deployment in state.deployments { writer.deployment(deployment, lastEvent: events[deployment.lastEventID]) }
         }
-        return writer.bytes
+        writer.patchCount(written, at: countOffset)
+        return (writer.bytes, sequence)
     }
 
     /// A whole snapshot file: header and zlib-compressed payload.
-    static func file(_ capture: StateCapture, level: Int32 = 1) throws -> (bytes: [UInt8], header: SnapshotHeader) {
-        let payload = payload(capture)
+    static func file(_ source: some SnapshotSource, level: Int32 = 1) throws -> (bytes: [UInt8], header: SnapshotHeader) {
+        let (payload, sequence) = payload(source)
         let compressed = try Zlib.compress(payload, level: level)
-        let header = SnapshotHeader(version: version, sequence: capture.sequence, uncompressedLength: UInt64(payload.count),
+        let header = SnapshotHeader(version: version, sequence: sequence, uncompressedLength: UInt64(payload.count),
                                     compressedLength: UInt64(compressed.count), payloadCRC: Zlib.crc32(payload))
         var bytes = encode(header)
         bytes.append(contentsOf: compressed)
@@ -251,5 +257,56 @@ struct VersionCreators {
             if event.versionID == versionID { return event }
         }
         return nil
+    }
+}
+
+/// What a snapshot is written from: the catalog, and the products one at a time, in id order.
+public protocol SnapshotSource {
+    var catalog: CatalogState { get }
+    /// Every catalog change up to here is in ``catalog``.
+    var catalogSequence: UInt64 { get }
+    var productCount: Int { get }
+    /// Product `index` with the last change it holds, or nil if it no longer exists. Called once
+    /// per product, in order, from the thread that writes the snapshot (it may block).
+    func product(at index: Int) -> (sequence: UInt64, state: ProductState)?
+}
+
+/// A capture of every product at once (tools, tests): its products in id order.
+struct CapturedSource: SnapshotSource {
+    let catalog: CatalogState
+    let catalogSequence: UInt64
+    private let products: [(sequence: UInt64, state: ProductState)]
+
+    init(_ capture: StateCapture) {
+        catalog = capture.catalog
+        catalogSequence = capture.catalogSequence
+        products = capture.shards.flatMap { shard in shard.products.values.map { (shard.sequence, $0) } }
+            .sorted { $0.state.product.id < $1.state.product.id }
+    }
+
+    var productCount: Int { products.count }
+    func product(at index: Int) -> (sequence: UInt64, state: ProductState)? { products[index] }
+}
+
+/// A live capture, each product fetched from its shard when its turn comes. The snapshot writer
+/// runs on a thread of its own, outside Swift concurrency: it waits for each fetch there.
+struct BlockingLiveSource: SnapshotSource {
+    let capture: LiveCapture
+
+    var catalog: CatalogState { capture.catalog }
+    var catalogSequence: UInt64 { capture.catalogSequence }
+    var productCount: Int { capture.productIDs.count }
+
+    func product(at index: Int) -> (sequence: UInt64, state: ProductState)? {
+        let fetched = Mutex<(sequence: UInt64, state: ProductState)??>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let capture = self.capture
+        Task {
+            let product = await capture.product(at: index)
+            fetched.withLock { $0 = .some(product) }
+            done.signal()
+        }
+        done.wait()
+        return fetched.withLock { $0 } ?? nil
     }
 }

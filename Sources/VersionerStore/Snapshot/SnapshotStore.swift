@@ -14,8 +14,18 @@ public enum SnapshotStore {
     /// Writes a capture as `<sequence>.snap`: temporary file, sync, rename, sync the directory.
     /// Blocks: call it off the cooperative thread pool.
     public static func write(_ capture: StateCapture, to directory: String, compressionLevel: Int32 = 1) throws -> SnapshotInfo {
+        try write(CapturedSource(capture), to: directory, compressionLevel: compressionLevel)
+    }
+
+    /// Writes a live capture, copying each product from its shard when its turn comes. Blocks
+    /// (it waits for each product): call it from a thread of its own, not the cooperative pool.
+    public static func write(_ capture: LiveCapture, to directory: String, compressionLevel: Int32 = 1) throws -> SnapshotInfo {
+        try write(BlockingLiveSource(capture: capture), to: directory, compressionLevel: compressionLevel)
+    }
+
+    private static func write(_ source: some SnapshotSource, to directory: String, compressionLevel: Int32) throws -> SnapshotInfo {
         try PosixFile.makeDirectory(directory)
-        let (bytes, header) = try SnapshotFormat.file(capture, level: compressionLevel)
+        let (bytes, header) = try SnapshotFormat.file(source, level: compressionLevel)
         let path = directory + "/" + SnapshotFormat.fileName(sequence: header.sequence)
         try PosixFile.writeAtomically(bytes, to: path, directory: directory)
         return SnapshotInfo(path: path, header: header, fileBytes: bytes.count)
