@@ -9,17 +9,12 @@
 # every event as GET /deployments/ and GET /events/ answer them).
 #   EVENTS=1000000 bash Benchmarks/load/restart.sh
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-here=Benchmarks/load
+source "$(dirname "$0")/common.sh"
 events=${EVENTS:-1000000}
 port=${PORT:-18901}
-bin=.build/release/versioner
-[ -x "$bin" ] || swift build -c release --product versioner
 
 data=$(mktemp -d)
 log=$(mktemp)
-key="sk_local_benchmark0000_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export VERSIONER_ADMIN_KEY=$key
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$data" "$log"; }
 trap cleanup EXIT
@@ -30,13 +25,7 @@ pid=$!
 wait_ready
 echo "seeding $events deployment events…"
 started=$(date +%s.%N)
-done_dir=$(mktemp -d)
-STOP_AFTER=$(( events / 2 )) DONE_DIR=$done_dir wrk -t2 -c64 -d3600s --timeout 10s -H "Authorization: Bearer $key" -s "$here/post-deployment.lua" \
-  "http://127.0.0.1:$port/deployment-events/" >"$done_dir/out" &
-wrk_pid=$!
-until [ -e "$done_dir/1" ] && [ -e "$done_dir/2" ]; do sleep 1; done
-kill -INT $wrk_pid; wait $wrk_pid || true
-grep '^RESULT' "$done_dir/out"; rm -rf "$done_dir"
+seed "$port" "$events"
 echo "seeded in $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 "$bin" journal verify --data-dir "$data" | tail -2

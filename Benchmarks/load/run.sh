@@ -5,17 +5,11 @@
 # the same run, and the server's resident memory per stored deployment.
 #   DURATION=10 bash Benchmarks/load/run.sh
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-here=Benchmarks/load
+source "$(dirname "$0")/common.sh"
 duration=${DURATION:-10}
 port=${PORT:-18900}
-bin=.build/release/versioner
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-[ -x "$bin" ] || swift build -c release --product versioner
 
 data=$(mktemp -d)
-key="sk_local_benchmark0000_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export VERSIONER_ADMIN_KEY=$key
 "$bin" serve --port "$port" --data-dir "$data" --fsync always --log-level warning &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT

@@ -8,19 +8,13 @@
 # as the periodic ones are). Prints both p50/p99 and their ratio, and how long the snapshot took.
 #   EVENTS=1000000 bash Benchmarks/load/snapshot.sh
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-here=Benchmarks/load
+source "$(dirname "$0")/common.sh"
 events=${EVENTS:-1000000}
 connections=${CONNECTIONS:-64}
 duration=${DURATION:-5}
 port=${PORT:-18902}
-bin=.build/release/versioner
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-[ -x "$bin" ] || swift build -c release --product versioner
 
 data=$(mktemp -d)
-key="sk_local_benchmark0000_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export VERSIONER_ADMIN_KEY=$key
 "$bin" serve --port "$port" --data-dir "$data" --fsync always --snapshot-every 1000000000 --snapshot-interval 1000000 \
   --log-level warning &
 pid=$!
@@ -28,13 +22,7 @@ trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 until curl -sf "localhost:$port/ready" >/dev/null; do sleep 0.05; done
 
 echo "seeding $events deployment events…"
-done_dir=$(mktemp -d)
-STOP_AFTER=$(( events / 2 )) DONE_DIR=$done_dir wrk -t2 -c64 -d3600s --timeout 10s -H "Authorization: Bearer $key" \
-  -s "$here/post-deployment.lua" "http://127.0.0.1:$port/deployment-events/" >/dev/null &
-wrk_pid=$!
-until [ -e "$done_dir/1" ] && [ -e "$done_dir/2" ]; do sleep 1; done
-kill -INT $wrk_pid; wait $wrk_pid || true
-rm -rf "$done_dir"
+seed "$port" "$events" >/dev/null
 
 # ingest NAME: one wrk run of durable POSTs; prints its line and leaves p99 in $p99_us.
 ingest() {

@@ -193,17 +193,14 @@ public struct Build: Hashable, Sendable {
     public init(id: EntityID, productID: EntityID, versionID: EntityID, status: Status, startedAt: Timestamp?,
                 completedAt: Timestamp?, textOf event: BuildEventInput, createdAt: Timestamp, lastEventID: EntityID,
                 lastRecordedAt: Timestamp) {
-        var details = event
-        details.status = status
-        details.startedAt = startedAt
-        details.completedAt = completedAt
-        self.init(id: id, productID: productID, versionID: versionID, details: details, createdAt: createdAt,
-                  lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+        self.init(id: id, productID: productID, versionID: versionID,
+                  details: event.asRecord(status: status, startedAt: startedAt, completedAt: completedAt),
+                  createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
     }
 
     /// Whether its text fields (all but status and times) are exactly those of `event`.
     public func hasText(of event: BuildEventInput) -> Bool {
-        details.text.prefixEquals(event.text, fields: BuildEventInput.buildFieldCount)
+        details.hasRecordText(of: event)
     }
 
     // Equal when every field a client can see is equal: `details` also holds the names its
@@ -211,7 +208,7 @@ public struct Build: Hashable, Sendable {
     public static func == (lhs: Build, rhs: Build) -> Bool {
         lhs.id == rhs.id && lhs.productID == rhs.productID && lhs.versionID == rhs.versionID
             && lhs.createdAt == rhs.createdAt && lhs.lastEventID == rhs.lastEventID
-            && lhs.lastRecordedAt == rhs.lastRecordedAt && lhs.details.buildFieldsEqual(rhs.details)
+            && lhs.lastRecordedAt == rhs.lastRecordedAt && lhs.details.recordFieldsEqual(rhs.details)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -291,17 +288,14 @@ public struct Deployment: Hashable, Sendable {
     public init(id: EntityID, productID: EntityID, versionID: EntityID, environmentID: EntityID, status: Status,
                 startedAt: Timestamp?, completedAt: Timestamp?, textOf event: DeploymentEventInput,
                 createdAt: Timestamp, lastEventID: EntityID, lastRecordedAt: Timestamp) {
-        var details = event
-        details.status = status
-        details.startedAt = startedAt
-        details.completedAt = completedAt
-        self.init(id: id, productID: productID, versionID: versionID, environmentID: environmentID, details: details,
+        self.init(id: id, productID: productID, versionID: versionID, environmentID: environmentID,
+                  details: event.asRecord(status: status, startedAt: startedAt, completedAt: completedAt),
                   createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
     }
 
     /// Whether its text fields (all but status and times) are exactly those of `event`.
     public func hasText(of event: DeploymentEventInput) -> Bool {
-        details.text.prefixEquals(event.text, fields: DeploymentEventInput.deploymentFieldCount)
+        details.hasRecordText(of: event)
     }
 
     // Equal when every field a client can see is equal: `details` also holds the names its
@@ -310,7 +304,7 @@ public struct Deployment: Hashable, Sendable {
         lhs.id == rhs.id && lhs.productID == rhs.productID && lhs.versionID == rhs.versionID
             && lhs.environmentID == rhs.environmentID && lhs.createdAt == rhs.createdAt
             && lhs.lastEventID == rhs.lastEventID && lhs.lastRecordedAt == rhs.lastRecordedAt
-            && lhs.details.deploymentFieldsEqual(rhs.details)
+            && lhs.details.recordFieldsEqual(rhs.details)
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -2,14 +2,15 @@
 ///
 /// The text fields live in one ``PackedStrings`` buffer, the deployment's own fields first, so
 /// that the deployment an event creates shares the event's buffer (see ``Deployment``).
-public struct DeploymentEventInput: Hashable, Sendable {
-    /// Field numbers in ``text``. The first ``deploymentFieldCount`` are the deployment's own.
+public struct DeploymentEventInput: Hashable, Sendable, EventDetails {
+    /// Field numbers in ``text``. The first ``recordFieldCount`` are the deployment's own.
     enum Field {
         static let deployedBy = 0, deployedByEmail = 1, deployedByName = 2, scmSha = 3, scmRepository = 4,
                    scmBranch = 5, deployURL = 6, buildNumber = 7, sourceSystem = 8, invokeID = 9,
                    extraMetadata = 10, productName = 11, version = 12, environmentName = 13
     }
-    static let deploymentFieldCount = 11
+    static let recordFieldCount = 11
+    static let extraMetadataField = Field.extraMetadata
 
     public var status: Status
     private var started: PackedTimestamp
@@ -53,26 +54,6 @@ public struct DeploymentEventInput: Hashable, Sendable {
                                    productName, version, environmentName])
     }
 
-    /// This event's fields laid over those of the deployment it updates: each field the event
-    /// leaves out keeps the deployment's value; `extra_metadata` is merged (the event's keys win).
-    func laid(over deployment: DeploymentEventInput) -> DeploymentEventInput {
-        var result = self
-        result.text = text.filling(from: deployment.text, fields: Self.deploymentFieldCount)
-        result.startedAt = startedAt ?? deployment.startedAt
-        result.completedAt = completedAt ?? deployment.completedAt
-        if let mine = extraMetadata, let theirs = deployment.extraMetadata {
-            result.extraMetadata = theirs.merged(with: mine)
-        }
-        return result
-    }
-
-    /// Whether the deployment's own fields (not the names the event was sent with) are equal.
-    func deploymentFieldsEqual(_ other: DeploymentEventInput) -> Bool {
-        status == other.status && startedAt == other.startedAt && completedAt == other.completedAt
-            && (extraMetadata ?? .empty) == (other.extraMetadata ?? .empty)
-            && text.prefixEquals(other.text, fields: Field.extraMetadata)
-    }
-
     /// Validates a request body, reporting every invalid field at once. Unknown fields are ignored;
     /// `skip_preflight_checks` is accepted and ignored.
     public static func validate(_ body: [JSONMember]) -> Result<DeploymentEventInput, ValidationFailure> {
@@ -105,14 +86,15 @@ public struct DeploymentEventInput: Hashable, Sendable {
 ///
 /// Laid out like ``DeploymentEventInput``: the build's own text fields first, so that the build
 /// an event creates shares the event's buffer.
-public struct BuildEventInput: Hashable, Sendable {
-    /// Field numbers in ``text``. The first ``buildFieldCount`` are the build's own.
+public struct BuildEventInput: Hashable, Sendable, EventDetails {
+    /// Field numbers in ``text``. The first ``recordFieldCount`` are the build's own.
     enum Field {
         static let builtBy = 0, builtByEmail = 1, builtByName = 2, scmSha = 3, scmBranch = 4, scmRepository = 5,
                    buildURL = 6, buildNumber = 7, sourceSystem = 8, invokeID = 9, errorMessage = 10, errorCode = 11,
                    extraMetadata = 12, productName = 13, version = 14
     }
-    static let buildFieldCount = 13
+    static let recordFieldCount = 13
+    static let extraMetadataField = Field.extraMetadata
 
     public var status: Status
     private var started: PackedTimestamp
@@ -155,26 +137,6 @@ public struct BuildEventInput: Hashable, Sendable {
                                    productName, version])
     }
 
-    /// This event's fields laid over those of the build it updates (see ``DeploymentEventInput``).
-    func laid(over build: BuildEventInput) -> BuildEventInput {
-        var result = self
-        result.text = text.filling(from: build.text, fields: Self.buildFieldCount)
-        result.startedAt = startedAt ?? build.startedAt
-        result.completedAt = completedAt ?? build.completedAt
-        if let mine = extraMetadata, let theirs = build.extraMetadata {
-            result.extraMetadata = theirs.merged(with: mine)
-        }
-        return result
-    }
-
-    /// Whether the build's own fields (not the names the event was sent with) are equal.
-    func buildFieldsEqual(_ other: BuildEventInput) -> Bool {
-        status == other.status && startedAt == other.startedAt && completedAt == other.completedAt
-            && (extraMetadata ?? .empty) == (other.extraMetadata ?? .empty)
-            && text.prefixEquals(other.text, fields: Field.extraMetadata)
-    }
-
-
     /// Validates a request body, reporting every invalid field at once. `status` defaults to `completed`.
     public static func validate(_ body: [JSONMember]) -> Result<BuildEventInput, ValidationFailure> {
         var fields = FieldReader(body)
@@ -199,5 +161,57 @@ public struct BuildEventInput: Hashable, Sendable {
             extraMetadata: fields.optionalObject("extra_metadata")
         )
         return fields.errors.isEmpty ? .success(input) : .failure(ValidationFailure(fields.errors))
+    }
+}
+
+/// What the deployment and build events have in common: a status, two times, and text packed
+/// with the record's own fields first (`extra_metadata` last among them), then the names the
+/// event was sent with. A deployment or build keeps its fields as such a value: the input of
+/// the event that made it, or its events laid over each other.
+protocol EventDetails {
+    var status: Status { get set }
+    var startedAt: Timestamp? { get set }
+    var completedAt: Timestamp? { get set }
+    var extraMetadata: RawJSONObject? { get set }
+    var text: PackedStrings { get set }
+    /// How many fields of ``text`` are the record's own.
+    static var recordFieldCount: Int { get }
+    static var extraMetadataField: Int { get }
+}
+
+extension EventDetails {
+    /// This event's fields laid over those of the record it updates: each field the event
+    /// leaves out keeps the record's value; `extra_metadata` is merged (the event's keys win).
+    func laid(over record: Self) -> Self {
+        var result = self
+        result.text = text.filling(from: record.text, fields: Self.recordFieldCount)
+        result.startedAt = startedAt ?? record.startedAt
+        result.completedAt = completedAt ?? record.completedAt
+        if let mine = extraMetadata, let theirs = record.extraMetadata {
+            result.extraMetadata = theirs.merged(with: mine)
+        }
+        return result
+    }
+
+    /// Whether the record's own fields (not the names the event was sent with) are equal.
+    func recordFieldsEqual(_ other: Self) -> Bool {
+        status == other.status && startedAt == other.startedAt && completedAt == other.completedAt
+            && (extraMetadata ?? .empty) == (other.extraMetadata ?? .empty)
+            && text.prefixEquals(other.text, fields: Self.extraMetadataField)
+    }
+
+    /// Whether the record's own text fields are exactly those of `other`.
+    func hasRecordText(of other: Self) -> Bool {
+        text.prefixEquals(other.text, fields: Self.recordFieldCount)
+    }
+
+    /// This event's text with a record's own status and times: how a record that shares the
+    /// text of its last event is rebuilt.
+    func asRecord(status: Status, startedAt: Timestamp?, completedAt: Timestamp?) -> Self {
+        var record = self
+        record.status = status
+        record.startedAt = startedAt
+        record.completedAt = completedAt
+        return record
     }
 }
