@@ -14,8 +14,6 @@ struct CompactStateTests {
             #expect(packed.contains(index) == (field != nil))
         }
         #expect(packed[fields.count] == nil)
-        #expect(packed.withUTF8(3) { $0.map { Array($0) } } == Array(long.utf8))
-        #expect(packed.withUTF8(0) { $0 == nil })
     }
 
     @Test("Setting one packed field leaves the others as they were")

@@ -14,7 +14,7 @@ public struct ProductState: Sendable {
     // Indexes (positions into the arrays above).
     private var versionByID = IDPositions()
     private var versionByName = HashedPositions()
-    /// Versions by SHA, keyed by ``shaKey(_:)`` so that the index holds no copy of each SHA.
+    /// Versions by SHA, ignoring case (hash-keyed: the index holds no copy of each SHA).
     private var versionsBySha = HashedPositions(ignoringCase: true)
     private var buildByID = IDPositions()
     private var buildsByVersion: [EntityID: [Int]] = [:]

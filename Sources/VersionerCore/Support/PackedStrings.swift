@@ -43,12 +43,6 @@ public struct PackedStrings: Hashable, Sendable {
     /// Whether field `index` is present.
     public func contains(_ index: Int) -> Bool { range(of: index) != nil }
 
-    /// Calls `body` with the UTF-8 bytes of field `index` without making a `String` (for writers).
-    public func withUTF8<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-        guard let range = range(of: index) else { return try body(nil) }
-        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[range])) }
-    }
-
     /// These fields, each taken from `self` when present there, else from `other` — an event's
     /// fields laid over the record it updates. Fields past `count` are taken from `self`.
     public func filling(from other: PackedStrings, fields count: Int) -> PackedStrings {
