@@ -17,6 +17,18 @@ public struct StoreMetrics: Sendable {
         public static let recoveryReplayed = "versioner_recovery_replayed_records"
     }
 
+    /// What each of the store's metrics measures: the `# HELP` line of its family.
+    public static let help: [String: String] = [
+        Name.journalAppends: "Records written to the write-ahead journal.",
+        Name.fsyncDuration: "Time each fdatasync of the journal took, in seconds.",
+        Name.batchRecords: "Records carried by each group-commit write of the journal.",
+        Name.snapshots: "Snapshots written.",
+        Name.snapshotDuration: "Time each snapshot took to write, in seconds.",
+        Name.snapshotSize: "Size of the newest snapshot file, in bytes.",
+        Name.recoveryDuration: "Time the last start's recovery took, in seconds.",
+        Name.recoveryReplayed: "Journal records the last start's recovery replayed after its snapshot.",
+    ]
+
     /// Records appended to the journal.
     let journalAppends: Counter
     /// How long each `fdatasync` of the journal took.

@@ -48,6 +48,26 @@ struct MetricsTests {
         }
     }
 
+    @Test("Every metric family has a HELP line before its TYPE, and the process metrics are there")
+    func helpAndProcessMetrics() async throws {
+        try await withAPI { api in
+            try await api.deploy("svc", "1.0", status: "success")
+            let lines = try await api.with(key: nil).get("/metrics").text.split(separator: "\n").map(String.init)
+            let families = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+            #expect(families.count >= 10)
+            for (index, line) in lines.enumerated() where line.hasPrefix("# TYPE ") {
+                let name = line.split(separator: " ")[2]
+                #expect(index > 0 && lines[index - 1].hasPrefix("# HELP \(name) ") && lines[index - 1].count > "# HELP \(name) ".count,
+                        "\(name) has no help text")
+            }
+            let text = lines.joined(separator: "\n")
+            for name in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds",
+                         "process_start_time_seconds"] {
+                #expect((Self.sample(name, in: text) ?? 0) > 0, "\(name)")
+            }
+        }
+    }
+
     @Test("Requests that match no route share one series")
     func unmatchedRequests() async throws {
         try await withAPI { api in

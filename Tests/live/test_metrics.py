@@ -1,6 +1,9 @@
 """GET /metrics parses with the Prometheus text parser, and its counters move when events arrive."""
 
 import json
+import shutil
+import subprocess
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -52,3 +55,21 @@ def test_metrics_parse_and_move(server):
     assert value(after, "versioner_snapshot_duration_seconds_count") >= 1
     assert value(after, "versioner_products") == value(before, "versioner_products") + 1
     assert value(after, "versioner_deployments") == value(before, "versioner_deployments") + 3
+
+
+def test_promtool_finds_nothing(server):
+    """Prometheus' own linter (Debian package `prometheus`) accepts the exposition as it is."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is not installed (Debian package prometheus)"
+    status, _, body = server.request("GET", "/metrics")
+    assert status == 200
+    checked = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, timeout=30)
+    assert checked.returncode == 0 and checked.stdout == b"" and checked.stderr == b"", checked.stdout + checked.stderr
+
+
+def test_process_metrics(server):
+    samples = scrape(server)
+    for name in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds",
+                 "process_start_time_seconds"]:
+        assert value(samples, name) > 0, name
+    assert value(samples, "process_start_time_seconds") <= time.time()

@@ -7,13 +7,14 @@ import VersionerStore
 
 /// The server's metrics and the Prometheus registry that `GET /metrics` renders.
 ///
-/// Instruments are swift-metrics types made by a `PrometheusMetricsFactory` on this registry, so
-/// the store's metrics (``StoreMetrics``) and any library that uses swift-metrics land here too
-/// once `factory` is bootstrapped as the process-wide `MetricsSystem`.
+/// Instruments are swift-metrics types made by ``factory`` on this registry, so the store's
+/// metrics (``StoreMetrics``) and any library that uses swift-metrics land here too once
+/// `factory` is bootstrapped as the process-wide `MetricsSystem`. Every family has a `# HELP`
+/// line, and the standard process metrics are added at each scrape.
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    /// Makes instruments that land in ``registry``, with histogram buckets fitted to each metric.
-    public let factory: PrometheusMetricsFactory
+    /// Makes instruments that land in ``registry``, with help texts and histogram buckets fitted to each metric.
+    public let factory: any MetricsFactory
 
     private struct RequestKey: Hashable {
         var method: String
@@ -27,18 +28,33 @@ public final class ServerMetrics: Sendable {
 
     static let requestsTotal = "versioner_http_requests_total"
     static let requestDuration = "versioner_http_request_duration_seconds"
+    static let eventsAcceptedTotal = "versioner_events_accepted_total"
+
+    /// What each of the server's own metrics measures: the `# HELP` line of its family.
+    static let help: [String: String] = [
+        requestsTotal: "Answered HTTP requests, by method, route pattern (unmatched for unknown paths) and status.",
+        requestDuration: "Time to answer an HTTP request, in seconds, by method and route pattern.",
+        eventsAcceptedTotal: "Accepted events, by canonical type (deployment.completed, build.failed, ...).",
+        "versioner_products": "Products held.",
+        "versioner_versions": "Versions held.",
+        "versioner_builds": "Builds held.",
+        "versioner_deployments": "Deployments held.",
+        "versioner_events": "Events held in the audit log.",
+    ]
 
     public init() {
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
         let subMillisecond: [Duration] = [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500)]
         let milliseconds: [Duration] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500].map { .microseconds($0 * 1000) }
-        factory.durationHistogramBuckets = [
-            Self.requestDuration: subMillisecond + milliseconds + [.seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)],
-            StoreMetrics.Name.fsyncDuration: subMillisecond + milliseconds + [.seconds(1)],
-            StoreMetrics.Name.snapshotDuration: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300].map { .milliseconds($0 * 1000) },
-        ]
-        factory.valueHistogramBuckets = [StoreMetrics.Name.batchRecords: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
+        let factory = DescribedMetricsFactory(
+            registry: registry,
+            help: Self.help.merging(StoreMetrics.help) { ours, _ in ours },
+            durationBuckets: [
+                Self.requestDuration: subMillisecond + milliseconds + [.seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)],
+                StoreMetrics.Name.fsyncDuration: subMillisecond + milliseconds + [.seconds(1)],
+                StoreMetrics.Name.snapshotDuration: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300].map { .milliseconds($0 * 1000) },
+            ],
+            valueBuckets: [StoreMetrics.Name.batchRecords: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]])
         self.registry = registry
         self.factory = factory
 
@@ -46,7 +62,7 @@ public final class ServerMetrics: Sendable {
         for kind in EventKind.allCases {
             for status in Status.allCases {
                 let type = EventType(kind: kind, status: status)
-                accepted[type] = CoreMetrics.Counter(label: "versioner_events_accepted_total", dimensions: [("type", type.name)],
+                accepted[type] = CoreMetrics.Counter(label: Self.eventsAcceptedTotal, dimensions: [("type", type.name)],
                                          factory: factory)
             }
         }
@@ -88,7 +104,9 @@ public final class ServerMetrics: Sendable {
             held.deployments.record(counts.deployments)
             held.events.record(counts.events)
         }
-        return registry.emitToBuffer()
+        var text = registry.emitToBuffer()
+        ProcessMetrics.write(ProcessMetrics.read(), into: &text)
+        return text
     }
 }
 
