@@ -16,10 +16,12 @@ public struct StoreConfiguration: Sendable {
     public var keepSnapshots: Int
     public var shardCount: Int
     public var metrics: StoreMetrics
+    /// The one clock of the store: ids and timestamps of records, and the journal's record times.
+    public var clock: any WallClock
 
     public init(directory: DataDirectory, fsync: FsyncPolicy = .always, segmentSize: Int = 64 * 1024 * 1024,
                 snapshotInterval: Duration = .seconds(300), snapshotEvery: Int = 100_000, keepSnapshots: Int = 3,
-                shardCount: Int, metrics: StoreMetrics = StoreMetrics()) {
+                shardCount: Int, metrics: StoreMetrics = StoreMetrics(), clock: any WallClock = SystemWallClock()) {
         self.directory = directory
         self.fsync = fsync
         self.segmentSize = segmentSize
@@ -28,6 +30,7 @@ public struct StoreConfiguration: Sendable {
         self.keepSnapshots = keepSnapshots
         self.shardCount = shardCount
         self.metrics = metrics
+        self.clock = clock
     }
 }
 
@@ -70,7 +73,7 @@ public final class StoreService: Service, SnapshotTaking {
             let (state, report) = try Recovery.recover(directory, cutTornTail: true, logger: logger)
             let journal = try FileJournal.continuing(
                 directory, after: report.lastSequence,
-                options: .init(policy: configuration.fsync, segmentSize: configuration.segmentSize),
+                options: .init(policy: configuration.fsync, segmentSize: configuration.segmentSize, clock: configuration.clock),
                 logger: logger, metrics: configuration.metrics, onFatal: onFatal)
             return (lock, state, report, journal)
         }
@@ -86,7 +89,7 @@ public final class StoreService: Service, SnapshotTaking {
         configuration.metrics.recoveryDuration.record(report.duration.inSeconds)
         configuration.metrics.recoveryReplayed.record(report.replayed)
         if let snapshot = report.snapshot { configuration.metrics.snapshotSize.record(snapshot.fileBytes) }
-        let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, state: state)
+        let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, clock: configuration.clock, state: state)
         await running.start(tracker: tracker, journal: journal, lastSnapshot: report.snapshot?.sequence ?? 0)
         try await onReady(tracker, self)
 
@@ -127,12 +130,11 @@ public final class StoreService: Service, SnapshotTaking {
             let started = ContinuousClock.now
             // Encoding and compressing a large state takes a core for seconds: at a lower priority,
             // so that requests keep the CPU when both are busy (it only slows the snapshot).
-            let info = try await onOwnThread(niceness: 10) {
-                let info = try SnapshotStore.write(capture, to: configuration.directory.snapshots)
+            let info = try await SnapshotStore.write(capture, to: configuration.directory.snapshots, niceness: 10)
+            try await onOwnThread {
                 if let oldest = try SnapshotStore.prune(configuration.directory.snapshots, keep: configuration.keepSnapshots) {
                     _ = try SnapshotStore.pruneJournal(configuration.directory.journal, through: oldest)
                 }
-                return info
             }
             let duration = ContinuousClock.now - started
             configuration.metrics.snapshots.increment()

@@ -53,7 +53,7 @@ struct SnapshotAndRecoveryTests {
     func snapshot(_ tracker: Tracker, to directory: TemporaryDirectory, live: Bool) async throws {
         if live {
             let capture = await tracker.liveCapture()
-            _ = try await onOwnThread { try SnapshotStore.write(capture, to: directory.data.snapshots) }
+            _ = try await SnapshotStore.write(capture, to: directory.data.snapshots)
         } else {
             _ = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
         }
@@ -187,12 +187,15 @@ struct SnapshotAndRecoveryTests {
     @Test("A point-in-time recovery replays only what was journaled by then")
     func pointInTime() async throws {
         try await withTemporaryDirectory { directory in
-            let (tracker, journal) = try openTracker(directory)
+            let clock = ManualClock()
+            let journal = try FileJournal(directory: directory.data.journal, nextSequence: 1, options: .init(clock: clock),
+                                          logger: quietLogger, onFatal: { _ in })
+            let tracker = Tracker(shardCount: 4, journal: journal, clock: clock)
             try await sendEvents(to: tracker, count: 30)
             let info = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
             _ = try await tracker.record(BuildEventInput(productName: "early", version: "1"))
-            let cutoff = Timestamp.now()
-            try await Task.sleep(for: .milliseconds(5))
+            let cutoff = clock.now()  // journaled at the cutoff itself: kept
+            clock.advance(bySeconds: 1)
             _ = try await tracker.record(BuildEventInput(productName: "late", version: "1"))
             await journal.close()
             let (state, report) = try Recovery.recover(directory.data, snapshotPath: info.path, stopAt: cutoff,

@@ -33,6 +33,21 @@ let quietLogger: Logger = {
     return logger
 }()
 
+/// A clock that stands still until a test moves it.
+final class ManualClock: WallClock {
+    private let time: Mutex<Timestamp>
+
+    init(_ start: Timestamp = Timestamp(rfc3339: "2026-11-25T18:00:00Z")!) {
+        time = Mutex(start)
+    }
+
+    func now() -> Timestamp { time.withLock { $0 } }
+
+    func advance(bySeconds seconds: Int64) {
+        time.withLock { $0 = Timestamp(microseconds: $0.microseconds + seconds * 1_000_000) }
+    }
+}
+
 /// Records the message of a fatal journal failure instead of exiting.
 final class FatalRecorder: Sendable {
     private let messages = Mutex<[String]>([])

@@ -153,6 +153,11 @@ enum PosixFile {
         guard Glibc.rename(from, to) == 0 else { throw FileError(path: from, operation: "rename to \(to)", code: errno) }
     }
 
+    /// Closes a descriptor. A close error after a successful sync loses nothing: it is ignored.
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
     static func remove(_ path: String) throws(FileError) {
         guard unlink(path) == 0 || errno == ENOENT else { throw FileError(path: path, operation: "unlink", code: errno) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,64 +21,76 @@ public enum FsyncPolicy: String, Sendable, CaseIterable {
 ///
 /// `append` frames the change and queues it; one writer thread takes everything queued since its
 /// last write, writes it with one call, syncs once (policy `always`), then resumes every request
-/// waiting for those sequence numbers. A failed write or sync is fatal: the journal refuses all
-/// further changes, fails the waiting requests, and calls `onFatal` (the server exits non-zero).
-public final class FileJournal: Journal, @unchecked Sendable {
+/// waiting for those sequence numbers.
+///
+/// A failed write or sync is fatal, and this is the one path it takes: the journal refuses all
+/// further changes, fails the waiting requests, and calls `onFatal` once; the server's `onFatal`
+/// exits the process at once with a non-zero status. Nothing retries a failed `fdatasync`: after
+/// one, the kernel may have dropped the dirty pages, so a later success proves nothing.
+///
+/// Concurrency, as the compiler checks it: what `append` and the writer share is one
+/// ``Queue`` behind a `Mutex`; what only the writer touches (the open segment's descriptor, its
+/// size) is a ``SegmentWriter`` value that lives on the writer thread's stack and nowhere else.
+public final class FileJournal: Journal {
     public struct Options: Sendable {
         public var policy: FsyncPolicy
         /// A segment is closed and a new one begun once it holds this many bytes.
         public var segmentSize: Int
         /// How often the `interval` policy syncs.
         public var syncInterval: Duration
+        /// The clock each record's journaling time is read from (`restore --to-time` compares it).
+        public var clock: any WallClock
 
-        public init(policy: FsyncPolicy = .always, segmentSize: Int = 64 * 1024 * 1024, syncInterval: Duration = .seconds(1)) {
+        public init(policy: FsyncPolicy = .always, segmentSize: Int = 64 * 1024 * 1024, syncInterval: Duration = .seconds(1),
+                    clock: any WallClock = SystemWallClock()) {
             self.policy = policy
             self.segmentSize = segmentSize
             self.syncInterval = syncInterval
+            self.clock = clock
         }
     }
 
-    private let directory: String
+    /// What `append`, `waitDurable`, `close` and the writer thread share.
+    struct Queue: Sendable {
+        /// Framed records not yet taken by the writer, and the sequence of the last one.
+        var pending: [UInt8] = []
+        var pendingLast: UInt64
+        var pendingCount = 0
+        /// The last sequence number handed out, and the last one on disk (synced, with `always`).
+        var assigned: UInt64
+        var durable: UInt64
+        var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var failure: JournalError?
+        var stopping = false
+        var stopped: CheckedContinuation<Void, Never>?
+        var hasStopped = false
+        /// A test asked for the next write to fail (see ``breakForTesting()``).
+        var breakRequested = false
+    }
+
+    private let queue: Mutex<Queue>
+    /// Signalled when the queue turns non-empty or the journal is asked to stop.
+    private let wakeup = DispatchSemaphore(value: 0)
     private let options: Options
     private let logger: Logger
     private let metrics: StoreMetrics
     private let onFatal: @Sendable (String) -> Void
 
-    // Guarded by `condition`.
-    private let condition = NSCondition()
-    private var pending: [UInt8] = []
-    private var pendingLast: UInt64 = 0
-    private var pendingCount = 0
-    private var assigned: UInt64
-    private var durable: UInt64
-    private var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-    private var failure: JournalError?
-    private var stopping = false
-    private var stopped: CheckedContinuation<Void, Never>?
-    private var hasStopped = false
-
-    // Used only by the writer thread (and `init`, before it starts).
-    private var fd: Int32 = -1
-    private var segmentPath = ""
-    private var segmentBytes = 0
-    private var segmentHasRecords = false
-    private var unsynced = false
-
     /// Opens a new segment for records from `nextSequence` on and starts the writer thread.
     /// A file already named for `nextSequence` must hold no records (recovery removes it).
     public init(directory: String, nextSequence: UInt64, options: Options = Options(), logger: Logger,
                 metrics: StoreMetrics = StoreMetrics(), onFatal: @escaping @Sendable (String) -> Void) throws {
-        self.directory = directory
         self.options = options
         self.logger = logger
         self.metrics = metrics
         self.onFatal = onFatal
-        self.assigned = nextSequence - 1
-        self.durable = nextSequence - 1
-        self.pendingLast = nextSequence - 1
+        queue = Mutex(Queue(pendingLast: nextSequence - 1, assigned: nextSequence - 1, durable: nextSequence - 1))
         try PosixFile.makeDirectory(directory)
-        try openSegment(firstSequence: nextSequence)
-        let thread = Thread { [self] in writerLoop() }
+        let first = try SegmentWriter.open(directory: directory, firstSequence: nextSequence)
+        let thread = Thread { [self] in
+            var writer = SegmentWriter(directory: directory, segment: first, options: options, metrics: metrics)
+            writerLoop(&writer)
+        }
         thread.name = "versioner-journal"
         thread.start()
     }
@@ -94,40 +107,42 @@ public final class FileJournal: Journal, @unchecked Sendable {
     }
 
     public var lastSequence: UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        return assigned
+        queue.withLock { $0.assigned }
     }
 
     public func append(_ change: StateChange) throws(JournalError) -> UInt64 {
         var payload = BinaryWriter()
-        payload.timestamp(Timestamp.now())
+        payload.timestamp(options.clock.now())
         payload.change(change)
-        condition.lock()
-        defer { condition.unlock() }
-        if let failure { throw failure }
-        guard !stopping else { throw JournalError("the journal is closed") }
-        assigned += 1
-        pending.append(contentsOf: JournalFormat.frame(sequence: assigned, payload: payload.bytes))
-        pendingLast = assigned
-        pendingCount += 1
-        condition.signal()
-        return assigned
+        let result: Result<(sequence: UInt64, wake: Bool), JournalError> = queue.withLock { queue in
+            if let failure = queue.failure { return .failure(failure) }
+            guard !queue.stopping else { return .failure(JournalError("the journal is closed")) }
+            queue.assigned += 1
+            let wake = queue.pending.isEmpty
+            queue.pending.append(contentsOf: JournalFormat.frame(sequence: queue.assigned, payload: payload.bytes))
+            queue.pendingLast = queue.assigned
+            queue.pendingCount += 1
+            return .success((queue.assigned, wake))
+        }
+        let appended = try result.get()
+        // The writer looks at the queue before each wait, so one signal per non-empty queue is enough.
+        if appended.wake { wakeup.signal() }
+        return appended.sequence
     }
 
     public func waitDurable(_ sequence: UInt64) async throws(JournalError) {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                condition.lock()
-                if let failure {
-                    condition.unlock()
-                    continuation.resume(throwing: failure)
-                } else if durable >= sequence {
-                    condition.unlock()
-                    continuation.resume()
-                } else {
-                    waiters.append((sequence, continuation))
-                    condition.unlock()
+                let outcome: Result<Bool, JournalError> = queue.withLock { queue in
+                    if let failure = queue.failure { return .failure(failure) }
+                    if queue.durable >= sequence { return .success(true) }
+                    queue.waiters.append((sequence, continuation))
+                    return .success(false)
+                }
+                switch outcome {
+                case .failure(let failure): continuation.resume(throwing: failure)
+                case .success(true): continuation.resume()
+                case .success(false): break
                 }
             }
         } catch let error as JournalError {
@@ -140,152 +155,207 @@ public final class FileJournal: Journal, @unchecked Sendable {
     /// Writes and syncs everything appended so far, then stops the writer. Later appends fail.
     public func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            if hasStopped {
-                condition.unlock()
-                continuation.resume()
-                return
+            let alreadyStopped = queue.withLock { queue in
+                if queue.hasStopped { return true }
+                queue.stopping = true
+                queue.stopped = continuation
+                return false
             }
-            stopping = true
-            stopped = continuation
-            condition.signal()
-            condition.unlock()
+            if alreadyStopped { continuation.resume() } else { wakeup.signal() }
         }
+    }
+
+    /// Makes the writer's next write fail as on a full disk (it puts `/dev/full` under the open
+    /// segment, on the writer thread). For tests of the failure path.
+    func breakForTesting() {
+        queue.withLock { $0.breakRequested = true }
     }
 
     // MARK: The writer thread
 
-    private func writerLoop() {
+    /// One batch taken from the queue.
+    private struct Batch {
+        var bytes: [UInt8]
+        var last: UInt64
+        var count: Int
+        var finishing: Bool
+        var breakRequested: Bool
+    }
+
+    private func writerLoop(_ writer: inout SegmentWriter) {
         var lastSync = ContinuousClock.now
         while true {
-            condition.lock()
-            while pending.isEmpty, !stopping {
-                if options.policy == .interval, unsynced {
-                    let due = lastSync + options.syncInterval
-                    let now = ContinuousClock.now
-                    if now >= due { break }
-                    let seconds = Double((due - now).components.attoseconds) / 1e18 + Double((due - now).components.seconds)
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
-                } else {
-                    condition.wait()
+            let batch = queue.withLock { queue -> Batch? in
+                guard !queue.pending.isEmpty || queue.stopping else { return nil }
+                defer {
+                    queue.pending = []
+                    queue.pendingCount = 0
+                    queue.breakRequested = false
                 }
+                return Batch(bytes: queue.pending, last: queue.pendingLast, count: queue.pendingCount,
+                             finishing: queue.stopping, breakRequested: queue.breakRequested)
             }
-            let batch = pending
-            let batchLast = pendingLast
-            let batchCount = pendingCount
-            let finishing = stopping && pending.isEmpty
-            pending = []
-            pendingCount = 0
-            condition.unlock()
-
             do {
-                if !batch.isEmpty {
-                    metrics.journalAppends.increment(by: batchCount)
-                    metrics.batchRecords.record(batchCount)
-                    try write(batch, lastSequence: batchLast)
-                    if options.policy == .always { try sync() }
-                    markDurable(batchLast)
+                guard let batch else {
+                    // Nothing to write: sleep until an append or, with `interval`, until a sync is due.
+                    if options.policy == .interval, writer.unsynced {
+                        let due = lastSync + options.syncInterval
+                        if ContinuousClock.now >= due {
+                            try writer.sync()
+                            lastSync = ContinuousClock.now
+                        } else {
+                            let remaining = (due - ContinuousClock.now).components
+                            let nanoseconds = Int(remaining.seconds) * 1_000_000_000 + Int(remaining.attoseconds / 1_000_000_000)
+                            _ = wakeup.wait(timeout: .now() + .nanoseconds(max(0, nanoseconds)))
+                        }
+                    } else {
+                        wakeup.wait()
+                    }
+                    continue
                 }
-                if options.policy == .interval, unsynced, ContinuousClock.now >= lastSync + options.syncInterval {
-                    try sync()
+                if batch.breakRequested { try writer.replaceWithDevFull() }
+                if !batch.bytes.isEmpty {
+                    metrics.journalAppends.increment(by: batch.count)
+                    metrics.batchRecords.record(batch.count)
+                    try writer.write(batch.bytes, firstSequence: durable() + 1)
+                    if options.policy == .always { try writer.sync() }
+                    markDurable(batch.last)
+                }
+                if options.policy == .interval, writer.unsynced, ContinuousClock.now >= lastSync + options.syncInterval {
+                    try writer.sync()
                     lastSync = ContinuousClock.now
                 }
-                if finishing {
-                    try sync()
-                    Glibc.close(fd)
-                    fd = -1
+                if batch.finishing {
+                    try writer.sync()
+                    writer.close()
                     finish()
                     return
                 }
             } catch {
-                fail(error)
+                fail(error, segment: writer.path)
                 return
             }
         }
     }
 
-    private func write(_ batch: [UInt8], lastSequence: UInt64) throws {
-        if segmentHasRecords, segmentBytes + batch.count > options.segmentSize {
-            // A batch starts at the record after the last durable one.
-            let first = durableUnlocked() + 1
-            try sync()
-            Glibc.close(fd)
-            try openSegment(firstSequence: first)
-        }
-        try PosixFile.writeAll(fd, batch, path: segmentPath)
-        segmentBytes += batch.count
-        segmentHasRecords = true
-        unsynced = true
-    }
-
-    private func sync() throws {
-        guard unsynced, fd >= 0 else { return }
-        let started = ContinuousClock.now
-        try PosixFile.dataSync(fd, path: segmentPath)
-        metrics.fsyncDuration.record(duration: ContinuousClock.now - started)
-        unsynced = false
-    }
-
-    private func openSegment(firstSequence: UInt64) throws {
-        segmentPath = directory + "/" + JournalFormat.segmentName(firstSequence: firstSequence)
-        fd = try PosixFile.open(segmentPath, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        let header = JournalFormat.header(firstSequence: firstSequence)
-        try PosixFile.writeAll(fd, header, path: segmentPath)
-        try PosixFile.dataSync(fd, path: segmentPath)
-        try PosixFile.syncDirectory(directory)
-        segmentBytes = header.count
-        segmentHasRecords = false
-        unsynced = false
-    }
-
-    /// Puts `/dev/full` under the open segment, so that the next write fails as on a full disk.
-    /// For tests of the failure path.
-    func breakForTesting() throws {
-        condition.lock()
-        defer { condition.unlock() }
-        let full = try PosixFile.open("/dev/full", flags: O_WRONLY)
-        dup2(full, fd)
-        Glibc.close(full)
-    }
-
-    private func durableUnlocked() -> UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        return durable
+    private func durable() -> UInt64 {
+        queue.withLock { $0.durable }
     }
 
     private func markDurable(_ sequence: UInt64) {
-        condition.lock()
-        durable = sequence
-        var ready: [CheckedContinuation<Void, any Error>] = []
-        waiters.removeAll { waiter in
-            guard waiter.sequence <= sequence else { return false }
-            ready.append(waiter.continuation)
-            return true
+        let ready = queue.withLock { queue in
+            queue.durable = sequence
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            queue.waiters.removeAll { waiter in
+                guard waiter.sequence <= sequence else { return false }
+                ready.append(waiter.continuation)
+                return true
+            }
+            return ready
         }
-        condition.unlock()
         for continuation in ready { continuation.resume() }
     }
 
     private func finish() {
-        condition.lock()
-        hasStopped = true
-        let continuation = stopped
-        stopped = nil
-        condition.unlock()
+        let continuation = queue.withLock { queue in
+            queue.hasStopped = true
+            defer { queue.stopped = nil }
+            return queue.stopped
+        }
         continuation?.resume()
     }
 
-    private func fail(_ error: any Error) {
+    private func fail(_ error: any Error, segment: String) {
         let message = "journal write failed, refusing further writes: \(error)"
-        condition.lock()
-        failure = JournalError(message)
-        let waiting = waiters
-        waiters = []
-        condition.unlock()
+        let waiting = queue.withLock { queue in
+            queue.failure = JournalError(message)
+            defer { queue.waiters = [] }
+            return queue.waiters
+        }
         for waiter in waiting { waiter.continuation.resume(throwing: JournalError(message)) }
-        logger.critical("\(message)", metadata: ["journal.segment": "\(segmentPath)"])
+        logger.critical("\(message)", metadata: ["journal.segment": "\(segment)"])
         finish()
         onFatal(message)
     }
 }
+
+/// The open segment and what only the writer thread knows of it. Not `Sendable`: it is made on
+/// the writer thread and never leaves it.
+struct SegmentWriter: ~Copyable {
+    /// A segment just opened, with its header written and synced.
+    struct Opened: Sendable {
+        var fd: Int32
+        var path: String
+        var bytes: Int
+    }
+
+    private let directory: String
+    private let options: FileJournal.Options
+    private let metrics: StoreMetrics
+    private var fd: Int32
+    private(set) var path: String
+    private var bytes: Int
+    private var hasRecords = false
+    /// Whether something was written since the last sync.
+    private(set) var unsynced = false
+
+    init(directory: String, segment: Opened, options: FileJournal.Options, metrics: StoreMetrics) {
+        self.directory = directory
+        self.options = options
+        self.metrics = metrics
+        fd = segment.fd
+        path = segment.path
+        bytes = segment.bytes
+    }
+
+    /// Creates the segment for records from `firstSequence` on and writes its header.
+    static func open(directory: String, firstSequence: UInt64) throws -> Opened {
+        let path = directory + "/" + JournalFormat.segmentName(firstSequence: firstSequence)
+        let fd = try PosixFile.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        let header = JournalFormat.header(firstSequence: firstSequence)
+        try PosixFile.writeAll(fd, header, path: path)
+        try PosixFile.dataSync(fd, path: path)
+        try PosixFile.syncDirectory(directory)
+        return Opened(fd: fd, path: path, bytes: header.count)
+    }
+
+    /// Writes a batch whose first record is `firstSequence`, beginning a new segment first when
+    /// the open one is full.
+    mutating func write(_ batch: [UInt8], firstSequence: UInt64) throws {
+        if hasRecords, bytes + batch.count > options.segmentSize {
+            try sync()
+            close()
+            let opened = try Self.open(directory: directory, firstSequence: firstSequence)
+            (fd, path, bytes, hasRecords) = (opened.fd, opened.path, opened.bytes, false)
+        }
+        try PosixFile.writeAll(fd, batch, path: path)
+        bytes += batch.count
+        hasRecords = true
+        unsynced = true
+    }
+
+    mutating func sync() throws {
+        guard unsynced, fd >= 0 else { return }
+        let started = ContinuousClock.now
+        try PosixFile.dataSync(fd, path: path)
+        metrics.fsyncDuration.record(duration: ContinuousClock.now - started)
+        unsynced = false
+    }
+
+    mutating func close() {
+        guard fd >= 0 else { return }
+        PosixFile.close(fd)
+        fd = -1
+    }
+
+    /// Puts `/dev/full` under the open segment's descriptor, so that the next write fails.
+    func replaceWithDevFull() throws {
+        let full = try PosixFile.open("/dev/full", flags: O_WRONLY)
+        dup2(full, fd)
+        PosixFile.close(full)
+    }
+}
+
+// The writer's state is confined to its thread: handing it to another does not compile.
+@available(*, unavailable)
+extension SegmentWriter: Sendable {}

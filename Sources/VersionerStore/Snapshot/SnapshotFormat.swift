@@ -194,6 +194,9 @@ struct DecodedProduct {
         guard !decoded.isEmpty else { return [] }
         let lanes = min(decoded.count, 4 * ProcessInfo.processInfo.activeProcessorCount)
         return [ProductState](unsafeUninitializedCapacity: decoded.count) { buffer, initialized in
+            // Unchecked by the compiler, for this reason: each lane initialises only its own
+            // indexes (lane, lane + lanes, …), so no element is written twice or read at all
+            // before `concurrentPerform` returns, and the buffer outlives every lane.
             nonisolated(unsafe) let base = buffer.baseAddress!
             DispatchQueue.concurrentPerform(iterations: lanes) { lane in
                 for index in stride(from: lane, to: decoded.count, by: lanes) {
@@ -288,25 +291,45 @@ struct CapturedSource: SnapshotSource {
     func product(at index: Int) -> (sequence: UInt64, state: ProductState)? { products[index] }
 }
 
-/// A live capture, each product fetched from its shard when its turn comes. The snapshot writer
-/// runs on a thread of its own, outside Swift concurrency: it waits for each fetch there.
-struct BlockingLiveSource: SnapshotSource {
+/// A live capture, each product fetched from its shard when its turn comes.
+///
+/// The snapshot is encoded on a thread of its own, outside Swift concurrency, and that thread
+/// waits for each product; the fetching is done by the async task that asked for the snapshot
+/// (``SnapshotStore/write(_:to:compressionLevel:niceness:)``), which answers each request. So
+/// nothing ever blocks a thread of the cooperative pool, and no unstructured task is made.
+struct RequestingSource: SnapshotSource {
+    /// One product asked for by the writer thread, and where the answer goes.
+    struct Request: Sendable {
+        let index: Int
+        let reply: Reply
+    }
+
+    /// A one-time answer the writer thread waits for (it alone blocks: it is not in the pool).
+    final class Reply: Sendable {
+        private let value = Mutex<(sequence: UInt64, state: ProductState)??>(nil)
+        private let answered = DispatchSemaphore(value: 0)
+
+        func answer(_ product: (sequence: UInt64, state: ProductState)?) {
+            value.withLock { $0 = .some(product) }
+            answered.signal()
+        }
+
+        fileprivate func wait() -> (sequence: UInt64, state: ProductState)? {
+            answered.wait()
+            return value.withLock { $0 } ?? nil
+        }
+    }
+
     let capture: LiveCapture
+    let requests: AsyncStream<Request>.Continuation
 
     var catalog: CatalogState { capture.catalog }
     var catalogSequence: UInt64 { capture.catalogSequence }
     var productCount: Int { capture.productIDs.count }
 
     func product(at index: Int) -> (sequence: UInt64, state: ProductState)? {
-        let fetched = Mutex<(sequence: UInt64, state: ProductState)??>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let capture = self.capture
-        Task {
-            let product = await capture.product(at: index)
-            fetched.withLock { $0 = .some(product) }
-            done.signal()
-        }
-        done.wait()
-        return fetched.withLock { $0 } ?? nil
+        let reply = Reply()
+        guard case .enqueued = requests.yield(Request(index: index, reply: reply)) else { return nil }
+        return reply.wait()
     }
 }

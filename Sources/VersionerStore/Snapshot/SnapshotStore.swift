@@ -17,10 +17,25 @@ public enum SnapshotStore {
         try write(CapturedSource(capture), to: directory, compressionLevel: compressionLevel)
     }
 
-    /// Writes a live capture, copying each product from its shard when its turn comes. Blocks
-    /// (it waits for each product): call it from a thread of its own, not the cooperative pool.
-    public static func write(_ capture: LiveCapture, to directory: String, compressionLevel: Int32 = 1) throws -> SnapshotInfo {
-        try write(BlockingLiveSource(capture: capture), to: directory, compressionLevel: compressionLevel)
+    /// Writes a live capture, copying each product from its shard when its turn comes.
+    ///
+    /// Encoding, compression and the write run on a thread of their own (at `niceness`, so that
+    /// requests keep the CPU when both are busy); this task fetches each product that thread asks
+    /// for, so it never blocks the cooperative pool.
+    public static func write(_ capture: LiveCapture, to directory: String, compressionLevel: Int32 = 1,
+                             niceness: Int32 = 0) async throws -> SnapshotInfo {
+        let (requests, requester) = AsyncStream.makeStream(of: RequestingSource.Request.self)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await request in requests { request.reply.answer(await capture.product(at: request.index)) }
+            }
+            defer { requester.finish() }
+            return try await onOwnThread(niceness: niceness) {
+                defer { requester.finish() }
+                return try write(RequestingSource(capture: capture, requests: requester), to: directory,
+                                 compressionLevel: compressionLevel)
+            }
+        }
     }
 
     private static func write(_ source: some SnapshotSource, to directory: String, compressionLevel: Int32) throws -> SnapshotInfo {
