@@ -22,6 +22,17 @@ public struct DataDirectory: Sendable {
         self.root = root
     }
 
+    /// Snapshot files that `restore` moved aside (`<data-dir>/before-restore-<time>/snapshots/`),
+    /// newest folder first: where an older state can be found when the current one cannot start.
+    public func setAsideSnapshots() -> [String] {
+        guard let names = try? PosixFile.list(root) else { return [] }
+        return names.filter { $0.hasPrefix("before-restore-") }.sorted(by: >).flatMap { folder in
+            let snapshots = root + "/" + folder + "/snapshots"
+            let files = (try? PosixFile.list(snapshots)) ?? []
+            return files.filter { $0.hasSuffix(SnapshotFormat.fileExtension) }.sorted(by: >).map { snapshots + "/" + $0 }
+        }
+    }
+
     public func create() throws {
         try PosixFile.makeDirectory(journal)
         try PosixFile.makeDirectory(snapshots)

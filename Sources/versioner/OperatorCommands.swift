@@ -265,6 +265,7 @@ struct JournalCommand: ParsableCommand {
             let newestSnapshot = try SnapshotStore.list(directory.snapshots).snapshots.first?.sequence ?? 0
             if let problem = try missingStart(directory) {
                 print("CORRUPT \(problem)")
+                print(missingStartAdvice(directory))
                 throw ExitCode.failure
             }
             let scan: JournalScan
@@ -302,7 +303,7 @@ struct JournalCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             if let problem = try missingStart(directory) {
                 print("cannot repair: \(problem)")
-                print("the records are gone; restore from a snapshot that holds them: versioner restore --from FILE")
+                print(missingStartAdvice(directory))
                 throw ExitCode.failure
             }
             guard let repair = try JournalRepair.repair(directory) else {

@@ -151,6 +151,9 @@ struct Serve: AsyncParsableCommand {
                                    logger: logger)
         do {
             try await app.runService()
+        } catch let damage as JournalDamage where damage.kind == .missingStart {
+            printError("versioner: cannot start: \(damage)\nNothing was changed. " + missingStartAdvice(directory))
+            throw ExitCode(2)
         } catch let damage as JournalDamage {
             printError("""
                 versioner: cannot start: \(damage)

@@ -3,7 +3,15 @@ import VersionerCore
 /// Damage found in the journal: a torn tail (a crash in the middle of a write, cut off
 /// automatically) or corruption (anything else, which stops the start).
 public struct JournalDamage: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case tornTail, corruption }
+    public enum Kind: Sendable {
+        /// A record cut short by a crash at the very end of the last segment.
+        case tornTail
+        /// Bytes that do not read as records, anywhere else.
+        case corruption
+        /// The journal starts after the records the newest usable snapshot holds: the records in
+        /// between are gone, and only a snapshot that holds them (or an older state) can help.
+        case missingStart
+    }
 
     public var kind: Kind
     /// The segment file.
@@ -18,6 +26,8 @@ public struct JournalDamage: Error, Sendable, CustomStringConvertible {
             return "torn record at the end of \(path) at byte \(offset) (\(reason))"
         case .corruption:
             return "journal corruption in \(path) at byte \(offset): \(reason)"
+        case .missingStart:
+            return "the journal cannot continue the state: \(reason) (\(path))"
         }
     }
 }
@@ -108,7 +118,7 @@ public enum JournalReader {
                                     reason: "records \(expected)…\(headerFirst - 1) are missing (sequence gap between segments)")
             }
             if expected == nil, headerFirst > after + 1 {
-                throw JournalDamage(kind: .corruption, path: file.path, offset: 0,
+                throw JournalDamage(kind: .missingStart, path: file.path, offset: 0,
                                     reason: "records \(after + 1)…\(headerFirst - 1) are missing (the journal starts too late)")
             }
             next = headerFirst
