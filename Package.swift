@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "versioner",
-    platforms: [.macOS(.v15)],
+    // Linux only: the file layer calls glibc (fdatasync, per-thread nice values, mallopt) and
+    // the process metrics read /proc. No Apple platform is claimed, because none is built or tested.
     products: [
         .executable(name: "versioner", targets: ["versioner"]),
         .library(name: "VersionerCore", targets: ["VersionerCore"]),
