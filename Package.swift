@@ -82,6 +82,16 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
+        // End to end: the built `versioner` executable run as a process (serve, crash, operator commands).
+        .testTarget(
+            name: "versionerTests",
+            dependencies: [
+                "versioner",
+                "VersionerCore",
+                "VersionerStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "VersionerHTTPTests",
             dependencies: [
