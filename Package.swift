@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "VersionerCore",
                 "VersionerStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,6 +98,7 @@ let package = Package(
             dependencies: [
                 "VersionerCore",
                 "VersionerHTTP",
+                "VersionerStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,7 +10,7 @@ extension HTTPField.Name {
 /// Every endpoint of spec §3–4, each a thin translation: decode, call the tracker, encode.
 struct APIRoutes {
     /// Encoded answers of what dashboards poll, each valid until the next change.
-    let stateAnswers = AnswerCache<StateQuery, ByteBuffer>()
+    let stateAnswers = AnswerCache<StateQuery, EncodedBody>()
     let deploymentPages = AnswerCache<PageKey<DeploymentQuery>, EncodedPage>()
     let eventPages = AnswerCache<PageKey<EventQuery>, EncodedPage>()
 
@@ -57,7 +57,7 @@ struct APIRoutes {
             Route(.get, "/products/{id}") { input throws(APIError) in
                 let id = try input.id()
                 let product = try await tracked { () throws(TrackerError) in try await input.tracker.product(id: id) }
-                return Reply.json { $0.product(product) }
+                return Reply.json(for: input) { $0.product(product) }
             },
             Route(.patch, "/products/{id}") { input throws(APIError) in
                 let id = try input.id()
@@ -87,7 +87,7 @@ struct APIRoutes {
             Route(.get, "/environments/{id}") { input throws(APIError) in
                 let id = try input.id()
                 let environment = try await tracked { () throws(TrackerError) in try input.tracker.environment(id: id) }
-                return Reply.json { $0.environment(environment) }
+                return Reply.json(for: input) { $0.environment(environment) }
             },
             Route(.patch, "/environments/{id}") { input throws(APIError) in
                 let id = try input.id()
@@ -118,7 +118,7 @@ struct APIRoutes {
             Route(.get, "/versions/{id}") { input throws(APIError) in
                 let id = try input.id()
                 let version = try await tracked { () throws(TrackerError) in try await input.tracker.version(id: id) }
-                return Reply.json { $0.version(version) }
+                return Reply.json(for: input) { $0.version(version) }
             },
             Route(.get, "/builds") { input throws(APIError) in
                 var reader = QueryReader(input.query)
@@ -130,7 +130,7 @@ struct APIRoutes {
             Route(.get, "/builds/{id}") { input throws(APIError) in
                 let id = try input.id()
                 let build = try await tracked { () throws(TrackerError) in try await input.tracker.build(id: id) }
-                return Reply.json { $0.build(build) }
+                return Reply.json(for: input) { $0.build(build) }
             },
             Route(.get, "/deployments") { input throws(APIError) in
                 var reader = QueryReader(input.query)
@@ -149,7 +149,7 @@ struct APIRoutes {
             Route(.get, "/deployments/{id}") { input throws(APIError) in
                 let id = try input.id()
                 let deployment = try await tracked { () throws(TrackerError) in try await input.tracker.deployment(id: id) }
-                return Reply.json { $0.deployment(deployment) }
+                return Reply.json(for: input) { $0.deployment(deployment) }
             },
             Route(.get, "/state") { input throws(APIError) in
                 var reader = QueryReader(input.query)
@@ -160,9 +160,9 @@ struct APIRoutes {
                 // reuse the encoded answer while no change has been journaled since.
                 let body = await stateAnswers.answer(for: query, at: input.tracker.changeSequence) {
                     let matrix = await input.tracker.stateMatrix(query)
-                    return Reply.encode { $0.stateMatrix(matrix) }
+                    return Reply.encodeBody { $0.stateMatrix(matrix) }
                 }
-                return Reply.json(body: body)
+                return body.response(to: input.request)
             },
             Route(.get, "/events") { input throws(APIError) in
                 var reader = QueryReader(input.query)
@@ -200,7 +200,7 @@ struct APIRoutes {
             Route(.get, "/api-keys/{id}", scope: .admin) { input throws(APIError) in
                 let id = try input.id()
                 let key = try await tracked { () throws(TrackerError) in try input.tracker.key(id: id) }
-                return Reply.json { $0.apiKey(key) }
+                return Reply.json(for: input) { $0.apiKey(key) }
             },
             Route(.delete, "/api-keys/{id}") { input throws(APIError) in
                 let id = try input.id()

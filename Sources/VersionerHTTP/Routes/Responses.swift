@@ -23,6 +23,23 @@ enum Reply {
         return ByteBuffer(bytes: writer.bytes)
     }
 
+    /// A GET answer: with an entity tag, 304 to a matching `If-None-Match`, compressed when the
+    /// client accepts it (see ``EncodedBody``).
+    static func json(for input: RequestInput, _ write: (inout JSONWriter) -> Void) -> Response {
+        EncodedBody(encodeBytes(write)).response(to: input.request)
+    }
+
+    /// The bytes `write` produces, ready to be answered to GET requests (and cached).
+    static func encodeBody(_ write: (inout JSONWriter) -> Void) -> EncodedBody {
+        EncodedBody(encodeBytes(write))
+    }
+
+    private static func encodeBytes(_ write: (inout JSONWriter) -> Void) -> [UInt8] {
+        var writer = JSONWriter()
+        write(&writer)
+        return writer.bytes
+    }
+
     /// A bare JSON array, newest first; the next page, if any, in `Link: <…>; rel="next"`.
     static func list<Item>(_ page: Page<Item>, for input: RequestInput,
                            _ write: (inout JSONWriter, Item) -> Void) -> Response {
@@ -37,11 +54,11 @@ enum Reply {
             let query = input.query.replacing("cursor", with: Cursor.encode(next))
             headers[.link] = "<\(input.path)?\(query)>; rel=\"next\""
         }
-        return json(headers: headers, body: page.body)
+        return page.body.response(to: input.request, headers: headers)
     }
 
     static func encodePage<Item>(_ page: Page<Item>, _ write: (inout JSONWriter, Item) -> Void) -> EncodedPage {
-        let body = encode { writer in
+        let body = encodeBody { writer in
             writer.beginArray()
             for item in page.items { write(&writer, item) }
             writer.endArray()
@@ -73,7 +90,7 @@ func tracked<T>(_ body: () async throws(TrackerError) -> T) async throws(APIErro
 
 /// A list page as JSON, and where the next page starts.
 struct EncodedPage: Sendable {
-    var body: ByteBuffer
+    var body: EncodedBody
     var nextCursor: EntityID?
 }
 

@@ -1,7 +1,23 @@
 import CZlib
 
-/// zlib from the system: CRC-32 for records and snapshots, deflate for snapshots.
-enum Zlib {
+/// zlib from the system: CRC-32 for records and snapshots, deflate for snapshots and for HTTP
+/// answers (gzip and deflate content codings).
+public enum Zlib {
+    /// The container around deflated data.
+    public enum Format: Sendable {
+        /// RFC 1950, what snapshots store and HTTP calls `deflate`.
+        case zlib
+        /// RFC 1952, HTTP's `gzip`.
+        case gzip
+
+        var windowBits: Int32 {
+            switch self {
+            case .zlib: 15
+            case .gzip: 15 + 16
+            }
+        }
+    }
+
     /// The CRC-32 (zlib's, as in gzip and PNG) of `bytes`, continuing from `initial`.
     static func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return initial }
@@ -20,28 +36,30 @@ enum Zlib {
         bytes.withUnsafeBytes { crc32($0, initial: initial) }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    /// The zlib stream (RFC 1950) of `bytes` at `level` (1 fastest … 9 smallest).
-    static func compress(_ bytes: [UInt8], level: Int32 = 1) throws(Failure) -> [UInt8] {
-        guard bytes.count < Int(UInt32.max) else { throw Failure(description: "more than 4 GiB to compress") }
+    /// `bytes` deflated at `level` (1 fastest … 9 smallest), in a zlib (RFC 1950) or gzip stream.
+    public static func compress(_ bytes: some ByteStorage, level: Int32 = 1, format: Format = .zlib) throws(Failure) -> [UInt8] {
+        let count = bytes.withUnsafeBytes { $0.count }
+        guard count < Int(UInt32.max) else { throw Failure(description: "more than 4 GiB to compress") }
         var stream = z_stream()
-        guard versioner_deflateInit(&stream, level) == Z_OK else { throw Failure(description: "deflateInit failed") }
+        guard versioner_deflateInit2(&stream, level, format.windowBits) == Z_OK else { throw Failure(description: "deflateInit failed") }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
+        // deflateBound allows for a zlib header; a gzip one is 12 bytes longer.
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(count))) + 32)
         let status = finish(&stream, from: bytes, into: &output) { deflate(&$0, $1) }
         guard status == Z_STREAM_END else { throw Failure(description: "deflate failed (\(status))") }
         output.removeLast(output.count - Int(stream.total_out))
         return output
     }
 
-    /// Inflates a zlib stream whose uncompressed size is known; any other size is an error.
-    static func decompress(_ bytes: ArraySlice<UInt8>, expectedSize: Int) throws(Failure) -> [UInt8] {
+    /// Inflates a zlib (or gzip) stream whose uncompressed size is known; any other size is an error.
+    public static func decompress(_ bytes: ArraySlice<UInt8>, expectedSize: Int, format: Format = .zlib) throws(Failure) -> [UInt8] {
         guard bytes.count < Int(UInt32.max), expectedSize < Int(UInt32.max) else { throw Failure(description: "more than 4 GiB to inflate") }
         var stream = z_stream()
-        guard versioner_inflateInit(&stream) == Z_OK else { throw Failure(description: "inflateInit failed") }
+        guard versioner_inflateInit2(&stream, format.windowBits) == Z_OK else { throw Failure(description: "inflateInit failed") }
         defer { inflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: expectedSize)
         let status = finish(&stream, from: bytes, into: &output) { inflate(&$0, $1) }
@@ -68,7 +86,7 @@ enum Zlib {
 }
 
 /// Byte containers with contiguous storage (arrays and their slices).
-protocol ByteStorage {
+public protocol ByteStorage {
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
 
