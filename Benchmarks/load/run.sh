@@ -18,13 +18,15 @@ idle_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
 
 declare -A rps
 posted=0
-# run NAME CONNECTIONS PATH [LUA]
+# run NAME CONNECTIONS PATH [LUA [HEADER...]]
 run() {
   local name=$1 connections=$2 path=$3 script=${4:-$here/report.lua}
+  local extra=()
+  for header in "${@:5}"; do extra+=(-H "$header"); done
   local threads=$(( connections < 2 ? 1 : 2 ))
   local line
-  line=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s -H "Authorization: Bearer $key" -s "$script" \
-    "http://127.0.0.1:$port$path" | grep '^RESULT')
+  line=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s -H "Authorization: Bearer $key" "${extra[@]}" \
+    -s "$script" "http://127.0.0.1:$port$path" | grep '^RESULT')
   eval "local ${line#RESULT }"
   local rate
   rate=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
@@ -42,6 +44,11 @@ for connections in 1 64; do
   run health "$connections" /health
   run "POST /deployment-events/" "$connections" /deployment-events/ "$here/post-deployment.lua"
   run "GET /state/" "$connections" /state/
+  run "GET /state/ gzip" "$connections" /state/ "$here/report.lua" "Accept-Encoding: gzip, deflate"
+  # Revalidation: the tag of the answer as it is now (nothing is written during the GET runs).
+  etag=$(curl -s -o /dev/null -D - -H "Authorization: Bearer $key" -H "Accept-Encoding: gzip" "localhost:$port/state/" \
+    | awk 'tolower($1) == "etag:" { print $2 }' | tr -d '\r')
+  run "GET /state/ If-None-Match (304)" "$connections" /state/ "$here/report.lua" "Accept-Encoding: gzip" "If-None-Match: $etag"
   run "GET /deployments/?product=&limit=50" "$connections" "/deployments/?product=service-7&limit=50"
 done
 

@@ -33,7 +33,11 @@ final class EncodedBody: Sendable {
             return nil
         }
         let made = ByteBuffer(bytes: deflated)
-        return compressed.withLock { $0[coding, default: made] }
+        return compressed.withLock { kept in
+            if let first = kept[coding] { return first }
+            kept[coding] = made
+            return made
+        }
     }
 
     /// The entity tag of the representation in `coding`: one per coding, since their bytes differ.
