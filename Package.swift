@@ -56,7 +56,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The OpenAPI document and the docs page are files of their own, compiled into the
+            // binary as byte arrays (no resource bundle to ship beside a static executable).
+            resources: [.embedInCode("OpenAPI/openapi.json"), .embedInCode("OpenAPI/docs.html")]
         ),
         .executableTarget(
             name: "versioner",

@@ -135,7 +135,7 @@ struct JSONTests {
 
 @Suite("Statuses and environment types")
 struct VocabularyTests {
-    @Test("Every alias of spec §2 maps to its canonical word", arguments: [
+    @Test("Every alias of docs/API.md §2 maps to its canonical word", arguments: [
         ("pending", Status.pending), ("queued", .pending), ("scheduled", .pending),
         ("started", .started), ("in_progress", .started), ("init", .started), ("deploying", .started), ("building", .started),
         ("success", .completed), ("completed", .completed), ("complete", .completed), ("finished", .completed),

@@ -36,7 +36,35 @@ struct ValidationTests {
         #expect(errors.allSatisfy { $0.location.first == "body" })
     }
 
-    @Test("Lengths count Unicode scalars, and each limit of spec §3 applies", arguments: [
+    @Test("skip_preflight_checks must be a boolean, and build_url is checked even beside deploy_url")
+    func preflightFlagAndBothURLs() throws {
+        let base = #""product_name": "p", "version": "1", "environment_name": "e", "status": "success""#
+        for flag in ["true", "false", "null"] {
+            #expect(failure(DeploymentEventInput.validate(try members("{\(base), \"skip_preflight_checks\": \(flag)}"))).isEmpty)
+        }
+        for flag in ["{}", "\"yes\"", "1"] {
+            let errors = failure(DeploymentEventInput.validate(try members("{\(base), \"skip_preflight_checks\": \(flag)}")))
+            #expect(errors.map(\.type) == ["type_error.bool"], "\(flag)")
+        }
+        let long = String(repeating: "u", count: 501)
+        let errors = failure(DeploymentEventInput.validate(try members(
+            "{\(base), \"deploy_url\": \"https://ci/1\", \"build_url\": \"\(long)\"}")))
+        #expect(errors.map(\.location) == [["body", "build_url"]])
+    }
+
+    @Test("Status words fold ASCII case only and trim Unicode white space")
+    func statusFolding() {
+        #expect(Status(normalizing: "\u{3000}SUCCESS\u{85}") == .completed)
+        #expect(Status(normalizing: "In_Progress") == .started)
+        // The Kelvin sign lower-cases to "k" in Unicode; it is not an ASCII letter.
+        #expect(Status(normalizing: "s\u{212A}ipped") == nil)
+        #expect(Status(normalizing: "\u{FEFF}success") == nil)
+        #expect(Status(acceptedWord: "failure") == .failed)
+        #expect(Status(acceptedWord: "FAILED") == nil)
+        #expect(Status(acceptedWord: " failed") == nil)
+    }
+
+    @Test("Lengths count Unicode scalars, and each limit of docs/API.md §3 applies", arguments: [
         ("product_name", 255), ("version", 100), ("environment_name", 100), ("deployed_by", 255),
         ("deployed_by_email", 255), ("deployed_by_name", 255), ("scm_sha", 40), ("scm_repository", 500),
         ("scm_branch", 100), ("deploy_url", 500), ("build_url", 500), ("build_number", 100), ("source_system", 50),

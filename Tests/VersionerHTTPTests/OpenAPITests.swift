@@ -45,6 +45,69 @@ struct OpenAPITests {
         }
     }
 
+    /// The character class of every scalar the server counts as white space (Unicode White_Space),
+    /// as the document's patterns spell it: ECMAScript's and Python's `\s` each differ from it.
+    static var whiteSpaceClass: String {
+        var ranges: [ClosedRange<UInt32>] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value), scalar.properties.isWhitespace else { continue }
+            if let last = ranges.last, last.upperBound + 1 == value {
+                ranges[ranges.count - 1] = last.lowerBound...value
+            } else {
+                ranges.append(value...value)
+            }
+        }
+        func escaped(_ value: UInt32) -> String {
+            switch value {
+            case 0x09: return "\\t"
+            case 0x0A: return "\\n"
+            case 0x0C: return "\\f"
+            case 0x0D: return "\\r"
+            case 0x20: return " "
+            default:
+                let hex = String(value, radix: 16)
+                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        }
+        let parts = ranges.flatMap { range -> [String] in
+            switch range.count {
+            // Single scalars, pairs and the control characters are listed one by one.
+            case 1, 2: return range.map(escaped)
+            case _ where range.lowerBound < 0x0E: return range.map(escaped)
+            default: return [escaped(range.lowerBound) + "-" + escaped(range.upperBound)]
+            }
+        }
+        return "[" + parts.joined() + "]"
+    }
+
+    @Test("The document's status words and white space are the server's, in every place that takes them")
+    func statusWordsAndWhiteSpace() async throws {
+        try await withAPI { api in
+            let document = try await api.get("/openapi.json").json
+            let schemas = document["components"]?["schemas"]
+            // ASCII letters in either case, as the server folds them.
+            let words = Status.acceptedWords.map { word in
+                word.map { $0.isLetter ? "[\($0.uppercased())\($0)]" : String($0) }.joined()
+            }
+            let alternatives = "(?:" + words.joined(separator: "|") + ")"
+            let space = Self.whiteSpaceClass
+            #expect(schemas?["DeploymentEventInput"]?["properties"]?["status"]?["pattern"]?.stringValue
+                    == "^\(space)*\(alternatives)\(space)*$")
+            #expect(schemas?["BuildEventInput"]?["properties"]?["status"]?["pattern"]?.stringValue
+                    == "^\(space)*(?:\(alternatives)\(space)*)?$")
+            let notBlank = "[^" + space.dropFirst()
+            for schema in ["DeploymentEventInput", "BuildEventInput", "NewProduct", "NewAPIKey"] {
+                for name in schemas?[schema]?["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where name != "status" {
+                    let property = schemas?[schema]?["properties"]?[name]
+                    if property?["type"] == .string("array") { continue }  // scopes
+                    #expect(property?["pattern"]?.stringValue == notBlank, "\(schema).\(name)")
+                }
+            }
+            let filter = document["components"]?["parameters"]?["status"]?["schema"]?["enum"]?.arrayValue?.compactMap(\.stringValue)
+            #expect(filter == Status.acceptedWords + [""])
+        }
+    }
+
     @Test("An operation is public in the document exactly when its route needs no key")
     func securityMatchesScopes() async throws {
         try await withAPI { api in

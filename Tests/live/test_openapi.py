@@ -1,14 +1,18 @@
-"""The OpenAPI document validates as OpenAPI 3.1, and schemathesis finds nothing in at least
-1 000 generated cases over every operation (no 5xx, no answer the document does not allow)."""
+"""The OpenAPI document validates as OpenAPI 3.1, and schemathesis with every check finds
+nothing in at least 1 000 generated cases over every operation, for each of several seeds."""
 
 import json
+import pathlib
 import re
 import subprocess
+
+import pytest
 
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
 MINIMUM_CASES = 1000
+CONFIG = pathlib.Path(__file__).with_name("schemathesis.toml")
 
 
 def test_document_is_valid_openapi_3_1(server):
@@ -20,17 +24,26 @@ def test_document_is_valid_openapi_3_1(server):
     validate(document, cls=OpenAPIV31SpecValidator)
 
 
-def test_schemathesis_finds_nothing(server, tmp_path):
-    checks = ",".join([
-        "not_a_server_error", "status_code_conformance", "content_type_conformance",
-        "response_headers_conformance", "response_schema_conformance",
-    ])
+# Every check schemathesis has, but one: `use_after_free` expects an object to answer 404 once
+# a DELETE of it succeeded, and a revoked API key is kept on purpose (readable with its
+# `revoked_at`, so that an audit can see who had which key when).
+EXCLUDED_CHECKS = "use_after_free"
+SEEDS = [20261125, 1, 3]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_schemathesis_finds_nothing(server, tmp_path, seed):
+    """Document and server agree: no 5xx, no answer the document does not allow, every request
+    it allows accepted and every one it forbids refused, over the examples, coverage, fuzzing
+    and stateful phases."""
     command = [
-        "schemathesis", "run", server.url + "/openapi.json",
+        "schemathesis", "--config-file", str(CONFIG), "run", server.url + "/openapi.json",
         "--header", f"Authorization: Bearer {server.admin_key}",
-        "--checks", checks,
+        "--checks", "all",
+        "--exclude-checks", EXCLUDED_CHECKS,
+        "--phases", "examples,coverage,fuzzing,stateful",
         "--max-examples", "60",
-        "--seed", "20261125",
+        "--seed", str(seed),
         "--generation-database", "none",
         "--request-timeout", "10",
         "--no-color",
@@ -48,3 +61,5 @@ def test_schemathesis_finds_nothing(server, tmp_path):
     tested = re.search(r"Tested: (\d+)", output)
     operations = re.search(r"Selected: (\d+)/(\d+)", output)
     assert tested and operations and int(tested.group(1)) == int(operations.group(2)), "every operation was tested"
+    for phase in ["Examples", "Coverage", "Fuzzing", "Stateful"]:
+        assert f"✅ {phase}" in output, f"the {phase} phase did not pass"

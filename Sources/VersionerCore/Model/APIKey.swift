@@ -1,6 +1,6 @@
 import Crypto
 
-/// What a key may do (spec §5).
+/// What a key may do (docs/API.md §5).
 public enum Scope: String, Sendable, CaseIterable, Hashable, Comparable {
     /// Send build and deployment events: what CI needs.
     case eventsWrite = "events:write"

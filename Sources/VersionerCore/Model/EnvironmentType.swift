@@ -1,4 +1,4 @@
-/// The kind of an environment, classified from its name (spec §4).
+/// The kind of an environment, classified from its name (docs/API.md §4).
 public enum EnvironmentType: String, Sendable, CaseIterable, Hashable {
     case dev
     case test

@@ -1,4 +1,4 @@
-/// The canonical status of a build or a deployment (spec §2).
+/// The canonical status of a build or a deployment (docs/API.md §2).
 public enum Status: String, Sendable, CaseIterable, Hashable {
     case pending
     case started
@@ -29,10 +29,18 @@ public enum Status: String, Sendable, CaseIterable, Hashable {
 
     private static let byWord: [String: Status] = Dictionary(uniqueKeysWithValues: aliases.map { ($0.word, $0.status) })
 
-    /// Normalises a client's status word: trimmed, case-insensitive. Nil when the word is unknown.
+    /// Normalises a client's status word: trimmed of Unicode white space, ASCII letters in any
+    /// case (only ASCII: Unicode case folding would take the Kelvin sign for a `k`). Nil when the
+    /// word is unknown.
     public init?(normalizing raw: String) {
-        let trimmed = raw.trimmingWhitespace().lowercased()
+        let trimmed = raw.trimmingWhitespace().asciiLowercased()
         guard let status = Self.byWord[trimmed] else { return nil }
+        self = status
+    }
+
+    /// The status of an accepted word written exactly as listed in ``aliases``; nil for any other text.
+    public init?(acceptedWord word: String) {
+        guard let status = Self.byWord[word] else { return nil }
         self = status
     }
 
@@ -54,6 +62,13 @@ extension String {
               let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return String(scalars[first...last])
+    }
+
+    /// The string with `A`…`Z` made lower case, every other character as it is.
+    func asciiLowercased() -> String {
+        String(String.UnicodeScalarView(unicodeScalars.map { scalar in
+            ("A"..."Z").contains(scalar) ? Unicode.Scalar(scalar.value + 32)! : scalar
+        }))
     }
 
     /// True when the string is empty or only white space.

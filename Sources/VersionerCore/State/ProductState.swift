@@ -87,7 +87,7 @@ public struct ProductState: Sendable {
 
     // MARK: Planning: deciding what an event does, before it is accepted
 
-    /// The open deployment an event correlates to (spec §3, lifecycle correlation), if any.
+    /// The open deployment an event correlates to (docs/API.md §3, lifecycle correlation), if any.
     ///
     /// Among the non-terminal deployments of the same environment and version: with an
     /// `invoke_id`, the newest with that `invoke_id`, else the newest without any; without an

@@ -4,7 +4,7 @@ public enum TrackerError: Error, Hashable, Sendable {
     case notFound(String)
     /// The change conflicts with what exists (a name taken); the message says how.
     case conflict(String)
-    /// A build event gave a version a SHA other than the one it has (spec §3).
+    /// A build event gave a version a SHA other than the one it has (docs/API.md §3).
     case shaConflict(version: String)
     /// The journal could not take the change: nothing was acknowledged.
     case journal(JournalError)

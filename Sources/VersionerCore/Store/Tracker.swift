@@ -104,13 +104,13 @@ public final class Tracker: Sendable {
 
     // MARK: Events
 
-    /// Records a deployment event (spec §3): creates what is missing, updates the deployment it
+    /// Records a deployment event (docs/API.md §3): creates what is missing, updates the deployment it
     /// correlates to or starts a new one.
     public func record(_ input: DeploymentEventInput) async throws(TrackerError) -> Recorded<DeploymentView> {
         try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
     }
 
-    /// Records a build event (spec §3). Refuses a SHA that differs from the version's.
+    /// Records a build event (docs/API.md §3). Refuses a SHA that differs from the version's.
     public func record(_ input: BuildEventInput) async throws(TrackerError) -> Recorded<BuildView> {
         try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
     }

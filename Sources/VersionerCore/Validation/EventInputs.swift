@@ -1,4 +1,4 @@
-/// A validated deployment event, as a client sent it (spec §3, `POST /deployment-events/`).
+/// A validated deployment event, as a client sent it (docs/API.md §3, `POST /deployment-events/`).
 ///
 /// The text fields live in one ``PackedStrings`` buffer, the deployment's own fields first, so
 /// that the deployment an event creates shares the event's buffer (see ``Deployment``).
@@ -55,9 +55,13 @@ public struct DeploymentEventInput: Hashable, Sendable, EventDetails {
     }
 
     /// Validates a request body, reporting every invalid field at once. Unknown fields are ignored;
-    /// `skip_preflight_checks` is accepted and ignored.
+    /// `skip_preflight_checks` must be a boolean when given (no deployment rule exists yet to skip).
     public static func validate(_ body: [JSONMember]) -> Result<DeploymentEventInput, ValidationFailure> {
         var fields = FieldReader(body)
+        // Both spellings are checked; `deploy_url` wins when both are sent.
+        let deployURL = fields.optionalString("deploy_url", maxLength: 500)
+        let buildURL = fields.optionalString("build_url", maxLength: 500)
+        _ = fields.optionalBool("skip_preflight_checks")
         let input = DeploymentEventInput(
             productName: fields.requiredString("product_name", maxLength: 255),
             version: fields.requiredString("version", maxLength: 100),
@@ -69,8 +73,7 @@ public struct DeploymentEventInput: Hashable, Sendable, EventDetails {
             scmSha: fields.optionalString("scm_sha", maxLength: 40),
             scmRepository: fields.optionalString("scm_repository", maxLength: 500),
             scmBranch: fields.optionalString("scm_branch", maxLength: 100),
-            // `build_url` is an alias of `deploy_url`; `deploy_url` wins when both are sent.
-            deployURL: fields.optionalString("deploy_url", maxLength: 500) ?? fields.optionalString("build_url", maxLength: 500),
+            deployURL: deployURL ?? buildURL,
             buildNumber: fields.optionalString("build_number", maxLength: 100),
             sourceSystem: fields.optionalString("source_system", maxLength: 50),
             invokeID: fields.optionalString("invoke_id", maxLength: 255),
@@ -82,7 +85,7 @@ public struct DeploymentEventInput: Hashable, Sendable, EventDetails {
     }
 }
 
-/// A validated build event, as a client sent it (spec §3, `POST /build-events/`).
+/// A validated build event, as a client sent it (docs/API.md §3, `POST /build-events/`).
 ///
 /// Laid out like ``DeploymentEventInput``: the build's own text fields first, so that the build
 /// an event creates shares the event's buffer.

@@ -6,6 +6,7 @@ public struct FieldError: Hashable, Sendable {
         /// Longer than `limit` Unicode scalars (or bytes, for serialised metadata).
         case tooLong(limit: Int)
         case notString
+        case notBool
         case notObject
         case notDateTime
         /// A status word that is not one of ``Status/acceptedWords``.
@@ -33,6 +34,7 @@ public struct FieldError: Hashable, Sendable {
         case .missing: return "value_error.missing"
         case .tooLong: return "value_error.any_str.max_length"
         case .notString: return "type_error.str"
+        case .notBool: return "type_error.bool"
         case .notObject: return "type_error.dict"
         case .notDateTime: return "value_error.datetime"
         case .unknownStatus: return "value_error.status"
@@ -49,6 +51,7 @@ public struct FieldError: Hashable, Sendable {
         case .missing: return "field required"
         case .tooLong(let limit): return "ensure this value has at most \(limit) characters"
         case .notString: return "str type expected"
+        case .notBool: return "value could not be parsed to a boolean"
         case .notObject: return "value is not a valid dict"
         case .notDateTime: return "invalid datetime format: expected RFC 3339 with a time zone, e.g. 2026-11-25T18:48:33.948633Z"
         case .unknownStatus:
@@ -140,6 +143,17 @@ public struct FieldReader {
         guard let value, !value.isEmpty else { return .some(nil) }
         if value.unicodeScalars.count > maxLength { fail(name, .tooLong(limit: maxLength)) }
         return .some(value)
+    }
+
+    /// An optional boolean; absent and null are nil.
+    public mutating func optionalBool(_ name: String) -> Bool? {
+        switch members[name] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        default:
+            fail(name, .notBool)
+            return nil
+        }
     }
 
     /// An optional RFC 3339 date-time with a zone.

@@ -2,7 +2,18 @@ import Hummingbird
 import VersionerCore
 
 /// The OpenAPI document and the docs page as served, fitted to the base path once at start.
+///
+/// Both are files beside this one, compiled into the binary: `openapi.json`, the OpenAPI 3.1
+/// document of the whole API (`OpenAPITests` walks the responder's routes and fails when it and
+/// the routes disagree; the live checks validate it and fuzz the server against it), and
+/// `docs.html`, the self-contained interactive page (no CDN, no external script: servers often
+/// run on closed networks), in which `__BASE_PATH__` stands for the base path as a JSON string.
+/// Everything the page shows from the document or an answer goes through `textContent`.
 struct APIDocumentation: Sendable {
+    /// The document as written in `openapi.json`.
+    static let documentBytes = PackageResources.openapi_json
+    static let pageTemplate = String(decoding: PackageResources.docs_html, as: UTF8.self)
+
     /// `GET /openapi.json`: the document with `servers` naming the base path.
     let openAPI: [UInt8]
     /// `GET /docs`: the page, told where the API is mounted.
@@ -10,7 +21,7 @@ struct APIDocumentation: Sendable {
 
     init(basePath: String) {
         let base = "/" + basePath.split(separator: "/").joined(separator: "/")
-        guard case .object(var members)? = try? JSONParser.parse(Array(openAPIDocumentText.utf8)) else {
+        guard case .object(var members)? = try? JSONParser.parse(Self.documentBytes) else {
             preconditionFailure("the embedded OpenAPI document is not a JSON object")
         }
         let servers = JSONValue.array([.object([JSONMember("url", .string(base))])])
@@ -19,7 +30,7 @@ struct APIDocumentation: Sendable {
         } else {
             members.insert(JSONMember("servers", servers), at: 1)
         }
-        var writer = JSONWriter(capacity: openAPIDocumentText.utf8.count)
+        var writer = JSONWriter(capacity: Self.documentBytes.count)
         writer.value(.object(members))
         openAPI = writer.bytes
 
@@ -27,7 +38,7 @@ struct APIDocumentation: Sendable {
         literal.string(base)
         // Inside a <script>, "</" must not appear: write '<' as a JSON escape.
         let script = String(decoding: literal.bytes, as: UTF8.self).replacingAll("<", with: "\\u003c")
-        page = Array(docsPageTemplate.replacingAll("__BASE_PATH__", with: script).utf8)
+        page = Array(Self.pageTemplate.replacingAll("__BASE_PATH__", with: script).utf8)
     }
 
     /// The two public routes that serve them, answered also while the server recovers.

@@ -7,7 +7,7 @@ extension HTTPField.Name {
     static let link = HTTPField.Name("Link")!
 }
 
-/// Every endpoint of spec §3–4, each a thin translation: decode, call the tracker, encode.
+/// Every endpoint of docs/API.md §3–4, each a thin translation: decode, call the tracker, encode.
 struct APIRoutes {
     /// Encoded answers of what dashboards poll, each valid until the next change.
     let stateAnswers = AnswerCache<StateQuery, EncodedBody>()

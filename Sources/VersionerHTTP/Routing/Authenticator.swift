@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import VersionerCore
 
-/// Checks `Authorization: Bearer <key>` against the keys the tracker holds (spec §1, §5).
+/// Checks `Authorization: Bearer <key>` against the keys the tracker holds (docs/API.md §1, §5).
 ///
 /// Neither the header nor the key ever reaches a log line or an error body.
 struct Authenticator: Sendable {

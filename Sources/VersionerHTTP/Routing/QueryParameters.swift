@@ -102,9 +102,11 @@ struct QueryReader {
         return timestamp
     }
 
+    /// A status filter: a canonical word or one accepted for it, exactly as written (events are
+    /// looser: they come from many clients, a filter from a person reading the list).
     mutating func status(_ name: String = "status") -> Status? {
         guard let value = text(name) else { return nil }
-        guard let status = Status(normalizing: value) else {
+        guard let status = Status(acceptedWord: value) else {
             errors.append(FieldError(["query", name], .unknownStatus))
             return nil
         }
@@ -113,7 +115,7 @@ struct QueryReader {
 
     mutating func environmentType(_ name: String = "type") -> EnvironmentType? {
         guard let value = text(name) else { return nil }
-        guard let type = EnvironmentType(rawValue: value.lowercased()) else {
+        guard let type = EnvironmentType(rawValue: value) else {
             errors.append(FieldError(["query", name], .notOneOf(EnvironmentType.allCases.map(\.rawValue))))
             return nil
         }

@@ -1,6 +1,6 @@
 import VersionerCore
 
-/// The JSON shapes of spec §3–4, written field by field: key order is stable and timestamps are
+/// The JSON shapes of docs/API.md §3–4, written field by field: key order is stable and timestamps are
 /// RFC 3339 with a zone, ids UUID strings.
 extension JSONWriter {
     mutating func field(_ name: String, _ value: String?) {
