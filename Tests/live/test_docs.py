@@ -2,6 +2,7 @@
 shows the 200 answer."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -75,3 +76,28 @@ def test_docs_page_shows_a_refusal_without_a_key(server, browser):
     wait.until(lambda driver: status.get_attribute("data-code"))
     assert status.get_attribute("data-code") == "401"
     assert "Invalid authentication credentials" in operation.find_element(By.CSS_SELECTOR, "pre.response").text
+
+
+def test_docs_page_revalidates_with_the_etag_it_shows(server, browser):
+    browser.get(server.url + "/docs")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda driver: driver.find_element(By.ID, "load-state").get_attribute("data-ready") == "true")
+    browser.find_element(By.ID, "api-key").send_keys(server.admin_key)
+    operation = browser.find_element(By.ID, "op-listProducts")
+    operation.find_element(By.TAG_NAME, "summary").click()
+    status = operation.find_element(By.CSS_SELECTOR, ".status")
+
+    operation.find_element(By.CSS_SELECTOR, "button.send").click()
+    wait.until(lambda driver: status.get_attribute("data-code"))
+    assert status.get_attribute("data-code") == "200", status.text
+    shown = operation.find_element(By.CSS_SELECTOR, "pre.response").text
+    tag = next(line[len("ETag: "):] for line in shown.splitlines() if line.startswith("ETag: "))
+
+    header = operation.find_element(By.CSS_SELECTOR, 'input[data-in="header"][data-name="If-None-Match"]')
+    header.send_keys(tag)
+    browser.execute_script("arguments[0].removeAttribute('data-code')", status)
+    operation.find_element(By.CSS_SELECTOR, "button.send").click()
+    wait.until(lambda driver: status.get_attribute("data-code"))
+    assert status.get_attribute("data-code") == "304", status.text
+    if os.environ.get("SCREENSHOTS"):
+        browser.save_screenshot(os.path.join(os.environ["SCREENSHOTS"], "docs-revalidation.png"))
