@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// Whether `GET /metrics` needs a key with the `read` scope (by default it is public, as
     /// Prometheus scrapers expect).
     public var metricsRequireKey: Bool
+    /// The origin of a web page (a dashboard on another host) allowed to call the API from a
+    /// browser, such as `https://dash.example.com`, or `*` for any; nil allows none (no CORS headers).
+    public var corsOrigin: String?
 
     public static let defaultMaximumBodySize = 1024 * 1024
 
@@ -35,7 +38,7 @@ public struct ServerConfiguration: Sendable {
                 maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, bootstrapAdminKey: String? = nil,
                 idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30),
                 maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024,
-                metricsRequireKey: Bool = false) {
+                metricsRequireKey: Bool = false, corsOrigin: String? = nil) {
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -47,6 +50,7 @@ public struct ServerConfiguration: Sendable {
         self.maximumHeaderCount = maximumHeaderCount
         self.maximumHeaderBytes = maximumHeaderBytes
         self.metricsRequireKey = metricsRequireKey
+        self.corsOrigin = corsOrigin
     }
 }
 
@@ -92,9 +96,43 @@ public func buildResponder(configuration: ServerConfiguration, state: ServerStat
         state: state,
         maximumBodySize: configuration.maximumBodySize,
         authenticator: Authenticator(bootstrapToken: configuration.bootstrapAdminKey),
+        middleware: middleware(configuration),
         metrics: metrics,
         logger: logger
     )
+}
+
+/// Hummingbird middleware around every route, in order (the first is outermost).
+func middleware(_ configuration: ServerConfiguration) -> [any RouterMiddleware<BasicRequestContext>] {
+    guard let origin = configuration.corsOrigin else { return [] }
+    // A browser page on another origin: answer its preflight, and let it read the headers a
+    // client of this API uses. Keys travel in `Authorization`, not cookies: no credentials.
+    let exposed = ["ETag", "Link", "Retry-After", "X-Request-Id"]
+    return [
+        CORSMiddleware(
+            allowOrigin: origin == "*" ? .all : .custom(origin),
+            allowHeaders: [.accept, .authorization, .contentType, .ifNoneMatch, .requestID],
+            allowMethods: [.get, .post, .patch, .delete, .options],
+            exposedHeaders: exposed,
+            maxAge: .seconds(600)),
+        ExposedHeadersMiddleware(headers: exposed.joined(separator: ", ")),
+    ]
+}
+
+/// Names the headers a cross-origin page may read on each answer. A browser reads
+/// `Access-Control-Expose-Headers` from the answer itself, not from the preflight, where
+/// Hummingbird's `CORSMiddleware` (2.28) alone puts it.
+struct ExposedHeadersMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let headers: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if request.headers[.origin] != nil, request.method != .options {
+            response.headers[.accessControlExposeHeaders] = headers
+        }
+        return response
+    }
 }
 
 /// `GET /metrics`: the Prometheus text format. Public (answered also while recovering) unless

@@ -8,7 +8,7 @@ enum EnvironmentOptions {
     static let serveOptions = [
         "host", "port", "base-path", "max-body-size", "shards", "fsync", "snapshot-interval", "snapshot-every",
         "keep-snapshots", "segment-size", "log-level", "log-format", "account", "idle-timeout", "request-timeout",
-        "max-connections",
+        "max-connections", "cors-origin",
     ]
     /// The on/off flags of `serve` that a variable may set: `true`/`1`/`yes` sets the flag,
     /// `false`/`0`/`no` leaves it off.

@@ -86,6 +86,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Require a key with the read scope for GET /metrics (by default it is public).")
     var metricsRequireKey = false
 
+    @Option(help: """
+        The origin of a web page allowed to call the API from a browser (CORS), such as \
+        https://dash.example.com, or * for any. Default: none.
+        """)
+    var corsOrigin: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodySize > 0 else { throw ValidationError("--max-body-size must be positive") }
@@ -146,7 +152,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, basePath: basePath, maximumBodySize: maxBodySize, bootstrapAdminKey: adminKey,
             idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections,
-            metricsRequireKey: metricsRequireKey)
+            metricsRequireKey: metricsRequireKey, corsOrigin: corsOrigin)
         let app = buildApplication(configuration: configuration, state: state, services: [store], metrics: metrics,
                                    logger: logger)
         do {

@@ -95,3 +95,45 @@ struct CachingTests {
         }
     }
 }
+
+@Suite("Cross-origin requests")
+struct CORSTests {
+    static let dashboard = "https://dash.example.com"
+
+    @Test("With corsOrigin, a browser's preflight is answered and answers name the origin and expose ETag and Link")
+    func allowedOrigin() async throws {
+        try await withAPI(corsOrigin: Self.dashboard) { api in
+            let preflight = try await api.with(key: nil).call(.options, "/deployments/", headers: CachingTests.headers([
+                (.origin, Self.dashboard), (.accessControlRequestMethod, "GET"),
+                (.accessControlRequestHeaders, "authorization, if-none-match"),
+            ]))
+            #expect(preflight.status == .noContent)
+            #expect(preflight.headers[.accessControlAllowOrigin] == Self.dashboard)
+            let allowed = preflight.headers[.accessControlAllowHeaders]?.lowercased() ?? ""
+            #expect(allowed.contains("authorization") && allowed.contains("if-none-match"))
+            #expect(preflight.headers[.accessControlAllowMethods]?.contains("PATCH") == true)
+
+            try await api.deploy()
+            let answer = try await api.call(.get, "/deployments/", headers: CachingTests.headers([(.origin, Self.dashboard)]))
+            #expect(answer.status == .ok)
+            #expect(answer.headers[.accessControlAllowOrigin] == Self.dashboard)
+            #expect(answer.headers[.accessControlExposeHeaders]?.contains("ETag") == true)
+            // The request is still counted and logged as usual: the middleware runs inside the responder.
+            let metrics = try await api.get("/metrics").text
+            #expect(metrics.contains(#"versioner_http_requests_total{method="GET",route="/deployments/",status="200"}"#))
+        }
+    }
+
+    @Test("Without corsOrigin, no CORS header is sent and OPTIONS stays a 405")
+    func noOrigin() async throws {
+        try await withAPI { api in
+            let preflight = try await api.with(key: nil).call(.options, "/deployments/", headers: CachingTests.headers([
+                (.origin, Self.dashboard), (.accessControlRequestMethod, "GET"),
+            ]))
+            #expect(preflight.status == .methodNotAllowed)
+            #expect(preflight.headers[.accessControlAllowOrigin] == nil)
+            let answer = try await api.call(.get, "/deployments/", headers: CachingTests.headers([(.origin, Self.dashboard)]))
+            #expect(answer.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+}

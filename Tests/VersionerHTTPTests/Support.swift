@@ -111,12 +111,13 @@ func jsonText(_ object: Any) -> String {
 
 /// Runs `body` against a fresh server (in-memory journal), through Hummingbird's router test client.
 func withAPI(basePath: String = "", maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, ready: Bool = true,
-             metricsRequireKey: Bool = false, logger: Logger = Logger(label: "test"),
+             metricsRequireKey: Bool = false, corsOrigin: String? = nil, logger: Logger = Logger(label: "test"),
              _ body: @Sendable (API) async throws -> Void) async throws {
     let tracker = Tracker(shardCount: 4, journal: InMemoryJournal())
     let app = buildApplication(
         configuration: ServerConfiguration(port: 0, basePath: basePath, maximumBodySize: maximumBodySize,
-                                           bootstrapAdminKey: testAdminKey, metricsRequireKey: metricsRequireKey),
+                                           bootstrapAdminKey: testAdminKey, metricsRequireKey: metricsRequireKey,
+                                           corsOrigin: corsOrigin),
         state: ServerState(ready ? Backend(tracker: tracker) : nil), logger: logger)
     try await app.test(.router) { client in
         try await body(API(client: client, tracker: tracker))

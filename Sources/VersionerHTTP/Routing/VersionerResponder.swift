@@ -52,16 +52,19 @@ public struct VersionerResponder: HTTPResponder {
     private let state: ServerState
     private let maximumBodySize: Int
     private let authenticator: Authenticator
+    /// Hummingbird middleware run around the routing of every request (CORS), first outermost.
+    private let middleware: [any RouterMiddleware<Context>]
     private let metrics: ServerMetrics
     private let logger: Logger
 
     init(routes: [Route], basePath: String, state: ServerState, maximumBodySize: Int, authenticator: Authenticator,
-         metrics: ServerMetrics, logger: Logger) {
+         middleware: [any RouterMiddleware<Context>] = [], metrics: ServerMetrics, logger: Logger) {
         self.routes = routes
         self.basePath = basePath.split(separator: "/")
         self.state = state
         self.authenticator = authenticator
         self.maximumBodySize = maximumBodySize
+        self.middleware = middleware
         self.metrics = metrics
         self.logger = logger
     }
@@ -71,8 +74,12 @@ public struct VersionerResponder: HTTPResponder {
     /// is counted in the metrics under its route pattern (`unmatched` when no route fits).
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let (answered, route) = await answer(request, context: context)
-        var response = answered
+        var route: Route?
+        var response = try await through(middleware[...], request, context) { request, context in
+            let (answered, matched) = await answer(request, context: context)
+            route = matched
+            return answered
+        }
         let requestID = Self.requestID(request.headers[.requestID])
         response.headers[.requestID] = requestID
         let duration = ContinuousClock.now - start
@@ -86,6 +93,15 @@ public struct VersionerResponder: HTTPResponder {
             "request.id": "\(requestID)",
         ])
         return response
+    }
+
+    /// `request` through each of `middleware` in turn, then `innermost`.
+    private func through(_ middleware: ArraySlice<any RouterMiddleware<Context>>, _ request: Request, _ context: Context,
+                         _ innermost: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let outer = middleware.first else { return try await innermost(request, context) }
+        return try await outer.handle(request, context: context) { request, context in
+            try await through(middleware.dropFirst(), request, context, innermost)
+        }
     }
 
     /// The client's `X-Request-Id` when it is a plain token of at most 128 characters, else a new one.
