@@ -11,11 +11,7 @@ duration=${DURATION:-8}
 events=${EVENTS:-100000}
 port=${PORT:-18911}
 
-data=$(mktemp -d)
-"$bin" serve --port "$port" --data-dir "$data" --fsync always --log-level warning --snapshot-every 1000000000 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "localhost:$port/ready" >/dev/null && break; sleep 0.1; done
+serve_temporary "$port" --snapshot-every 1000000000
 seed "$port" "$events" >/dev/null
 
 get() { curl -s -H "Authorization: Bearer $key" "$@" "localhost:$port/state/"; }

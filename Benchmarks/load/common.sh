@@ -22,3 +22,18 @@ seed() {
   grep '^RESULT' "$done_dir/out" || true
   rm -rf "$done_dir"
 }
+
+# serve_temporary PORT [FLAG...]: starts the release server on a temporary data directory
+# (--fsync always, warnings only, and the flags given) and returns once it is ready, or fails
+# after 30 s. Sets $pid and $data; the server and the directory are gone when the script exits.
+serve_temporary() {
+  local port=$1
+  shift
+  data=$(mktemp -d)
+  "$bin" serve --port "$port" --data-dir "$data" --fsync always --log-level warning "$@" &
+  pid=$!
+  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+  for _ in $(seq 600); do curl -sf "localhost:$port/ready" >/dev/null && return 0; sleep 0.05; done
+  echo "the server did not become ready on port $port" >&2
+  return 1
+}

@@ -9,11 +9,7 @@ source "$(dirname "$0")/common.sh"
 duration=${DURATION:-10}
 port=${PORT:-18900}
 
-data=$(mktemp -d)
-"$bin" serve --port "$port" --data-dir "$data" --fsync always --log-level warning &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "localhost:$port/ready" >/dev/null && break; sleep 0.1; done
+serve_temporary "$port"
 idle_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
 
 declare -A rps

@@ -14,12 +14,7 @@ connections=${CONNECTIONS:-64}
 duration=${DURATION:-5}
 port=${PORT:-18902}
 
-data=$(mktemp -d)
-"$bin" serve --port "$port" --data-dir "$data" --fsync always --snapshot-every 1000000000 --snapshot-interval 1000000 \
-  --log-level warning &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-until curl -sf "localhost:$port/ready" >/dev/null; do sleep 0.05; done
+serve_temporary "$port" --snapshot-every 1000000000 --snapshot-interval 1000000
 
 echo "seeding $events deployment events…"
 seed "$port" "$events" >/dev/null
