@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "VersionerBenchmarks",
-    platforms: [.macOS(.v15)],
+    // Linux only, as the product is.
     dependencies: [
         .package(name: "versioner", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
