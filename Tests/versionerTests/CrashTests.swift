@@ -17,6 +17,7 @@ struct CrashTests {
         for life in 0..<2 {
             let server = try await ServerProcess.start(dataDirectory: directory.path)
             let accepted = VersionSet()
+            let (firstAccepted, signal) = AsyncStream<Void>.makeStream()
             let writers = Task {
                 await withTaskGroup(of: Void.self) { group in
                     for client in 0..<6 {
@@ -25,14 +26,20 @@ struct CrashTests {
                                 let version = "r\(round)-l\(life)-c\(client)-\(n)"
                                 let body = #"{"product_name": "p\#(n % 5)", "version": "\#(version)", "environment_name": "prod", "status": "success"}"#
                                 guard let status = try? await server.post("/deployment-events/", body) else { return }
-                                if status == 200 { accepted.insert(version) }
+                                if status == 200 {
+                                    accepted.insert(version)
+                                    signal.finish()
+                                }
                             }
                         }
                     }
                 }
+                signal.finish()  // also when no event was acknowledged: the expectation below says so
             }
-            // The point of the test: the kill lands at an arbitrary moment of the ingest.
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
+            // Ingest is under way once an event is acknowledged (a loaded machine may take a while);
+            // then the point of the test: the kill lands at an arbitrary moment of it.
+            for await _ in firstAccepted {}
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...450)))
             server.kill(SIGKILL)
             await writers.value
             acknowledged.formUnion(accepted.values)

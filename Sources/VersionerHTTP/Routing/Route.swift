@@ -54,30 +54,18 @@ public struct Route: Sendable {
     /// The pattern as written in the API documentation: collections end in `/` (`/products/`),
     /// items and probes do not (`/products/{id}`, `/health`).
     public var path: String {
-        let parts = segments.map { segment -> String in
+        if case .literal? = segments.last, !isProbe { return pattern + "/" }
+        return pattern
+    }
+
+    /// The pattern as the router takes it, without a trailing `/`: `/products/{id}`.
+    var pattern: String {
+        "/" + segments.map { segment -> String in
             switch segment {
             case .literal(let text): return text
             case .parameter(let name): return "{\(name)}"
             }
-        }
-        let joined = "/" + parts.joined(separator: "/")
-        if case .literal? = segments.last, !isProbe { return joined + "/" }
-        return joined
-    }
-
-    /// The path parameters when `pathSegments` fits this pattern.
-    func match(_ pathSegments: [Substring]) -> [String: String]? {
-        guard pathSegments.count == segments.count else { return nil }
-        var parameters: [String: String] = [:]
-        for (segment, part) in zip(segments, pathSegments) {
-            switch segment {
-            case .literal(let text):
-                guard part == text else { return nil }
-            case .parameter(let name):
-                parameters[name] = String(part)
-            }
-        }
-        return parameters
+        }.joined(separator: "/")
     }
 }
 

@@ -38,20 +38,15 @@ public final class ServerState: Sendable {
     }
 }
 
-/// The front door: normalises the path, holds requests back until the server is ready, finds
-/// the route, and turns every failure into a JSON answer.
-///
-/// Paths are matched by their non-empty segments, so `/products`, `/products/` and
-/// `//products//` are the same path and no request is ever redirected (a redirect breaks POSTs).
+/// The front door: runs the middleware, finds the route (``RouteTable``, Hummingbird's router),
+/// holds requests back until the server is ready, checks the key, turns every failure into a
+/// JSON answer, and logs and counts each request.
 public struct VersionerResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
-    /// Every route, in the order they are matched.
+    /// Every route.
     public let routes: [Route]
-    private let basePath: [Substring]
-    private let state: ServerState
-    private let maximumBodySize: Int
-    private let authenticator: Authenticator
+    private let table: RouteTable
     /// Hummingbird middleware run around the routing of every request (CORS), first outermost.
     private let middleware: [any RouterMiddleware<Context>]
     private let metrics: ServerMetrics
@@ -60,10 +55,9 @@ public struct VersionerResponder: HTTPResponder {
     init(routes: [Route], basePath: String, state: ServerState, maximumBodySize: Int, authenticator: Authenticator,
          middleware: [any RouterMiddleware<Context>] = [], metrics: ServerMetrics, logger: Logger) {
         self.routes = routes
-        self.basePath = basePath.split(separator: "/")
-        self.state = state
-        self.authenticator = authenticator
-        self.maximumBodySize = maximumBodySize
+        let handling = RouteHandling(state: state, maximumBodySize: maximumBodySize, authenticator: authenticator,
+                                     metrics: metrics)
+        table = RouteTable(routes: routes, basePath: basePath, answer: handling.answer)
         self.middleware = middleware
         self.metrics = metrics
         self.logger = logger
@@ -118,43 +112,40 @@ public struct VersionerResponder: HTTPResponder {
 
     /// The answer, and the route that gave it.
     private func answer(_ request: Request, context: Context) async -> (Response, Route?) {
-        var segments = request.uri.path.split(separator: "/")
-        guard segments.starts(with: basePath) else { return (APIError.notFound.response, nil) }
-        segments.removeFirst(basePath.count)
+        await table.respond(to: request, context: context)
+    }
+}
 
-        var allowed: [HTTPRequest.Method] = []
-        for route in routes {
-            guard let parameters = route.match(segments) else { continue }
-            guard route.method == request.method else {
-                allowed.append(route.method)
-                continue
-            }
-            let handle: @Sendable (RequestInput) async throws(APIError) -> Response
-            switch route.handler {
-            case .probe(let probe):
-                return (await probe(state), route)
-            case .api(let api):
-                handle = api
-            }
-            guard let backend = state.backend else { return (APIError.unavailable.response, route) }
-            if let scope = route.scope, let refusal = authenticator.check(request, needs: scope, tracker: backend.tracker) {
-                return (refusal.response, route)
-            }
-            let path = "/" + (basePath + segments).joined(separator: "/") + (request.uri.path.hasSuffix("/") ? "/" : "")
-            let input = RequestInput(backend: backend, request: request, context: context, parameters: parameters,
-                                     query: QueryParameters(request.uri.query), path: path,
-                                     maximumBodySize: maximumBodySize, metrics: metrics)
-            do {
-                return (try await handle(input), route)
-            } catch {
-                return (error.response, route)
-            }
+/// What a matched route needs around its handler: readiness, the key check, and its input.
+private struct RouteHandling: Sendable {
+    let state: ServerState
+    let maximumBodySize: Int
+    let authenticator: Authenticator
+    let metrics: ServerMetrics
+
+    func answer(_ route: Route, _ parameters: [String: String], _ request: Request, _ context: BasicRequestContext) async -> Response {
+        let handle: @Sendable (RequestInput) async throws(APIError) -> Response
+        switch route.handler {
+        case .probe(let probe):
+            return await probe(state)
+        case .api(let api):
+            handle = api
         }
-        if !allowed.isEmpty {
-            let allow = allowed.map(\.rawValue).joined(separator: ", ")
-            return (APIError(.methodNotAllowed, "Method Not Allowed", headers: [.allow: allow]).response, nil)
+        guard let backend = state.backend else { return APIError.unavailable.response }
+        if let scope = route.scope, let refusal = authenticator.check(request, needs: scope, tracker: backend.tracker) {
+            return refusal.response
         }
-        return (APIError.notFound.response, nil)
+        // The path as the client should use it again: slashes collapsed, its trailing `/` kept.
+        let segments = request.uri.path.split(separator: "/")
+        let path = "/" + segments.joined(separator: "/") + (request.uri.path.hasSuffix("/") ? "/" : "")
+        let input = RequestInput(backend: backend, request: request, context: context, parameters: parameters,
+                                 query: QueryParameters(request.uri.query), path: path,
+                                 maximumBodySize: maximumBodySize, metrics: metrics)
+        do {
+            return try await handle(input)
+        } catch {
+            return error.response
+        }
     }
 }
 
