@@ -81,6 +81,25 @@ struct CachingTests {
         }
     }
 
+    @Test("The OpenAPI document and the docs page are public, revalidate with their ETag and compress",
+          arguments: [("/openapi.json", "application/json"), ("/docs", "text/html; charset=utf-8")])
+    func staticAnswers(path: String, contentType: String) async throws {
+        try await withAPI { api in
+            let plain = try await api.with(key: nil).get(path)
+            #expect(plain.status == .ok)
+            #expect(plain.headers[.contentType] == contentType)
+            let tag = try #require(plain.headers[.eTag])
+            #expect(try await api.with(key: nil).call(.get, path, headers: Self.headers([(.ifNoneMatch, tag)])).status
+                    == .notModified)
+            let compressed = try await api.client.execute(uri: path, method: .get,
+                                                          headers: Self.headers([(.acceptEncoding, "gzip")]), body: nil)
+            #expect(compressed.headers[.contentEncoding] == "gzip")
+            let inflated = try Zlib.decompress(Array(compressed.body.readableBytesView)[...],
+                                               expectedSize: plain.text.utf8.count, format: .gzip)
+            #expect(String(decoding: inflated, as: UTF8.self) == plain.text)
+        }
+    }
+
     @Test("Small answers, and clients that accept no compression, get the bytes as they are",
           arguments: ["identity", "gzip;q=0, deflate;q=0", "br"])
     func noCompression(acceptEncoding: String) async throws {

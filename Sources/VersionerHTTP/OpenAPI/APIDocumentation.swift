@@ -43,17 +43,9 @@ struct APIDocumentation: Sendable {
 
     /// The two public routes that serve them, answered also while the server recovers.
     var routes: [Route] {
-        let openAPI = self.openAPI
-        let page = self.page
-        return [
-            Route(probe: .get, "/openapi.json") { _ in
-                Response(status: .ok, headers: [.contentType: "application/json"],
-                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI)))
-            },
-            Route(probe: .get, "/docs") { _ in
-                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: page)))
-            },
+        [
+            Route(static: .get, "/openapi.json", EncodedBody(openAPI)),
+            Route(static: .get, "/docs", EncodedBody(page, contentType: "text/html; charset=utf-8")),
         ]
     }
 }

@@ -14,7 +14,7 @@ public struct Route: Sendable {
     enum Handler: Sendable {
         /// Answers at any time, also while the server is recovering (`/health`, `/ready`, and
         /// the public `/openapi.json`, `/docs`, `/metrics`).
-        case probe(@Sendable (ServerState) async -> Response)
+        case probe(@Sendable (ServerState, Request) async -> Response)
         /// Needs the recovered state: answered 503 until recovery has finished.
         case api(@Sendable (RequestInput) async throws(APIError) -> Response)
     }
@@ -33,7 +33,13 @@ public struct Route: Sendable {
 
     /// A public probe, answered also while the server recovers.
     init(probe method: HTTPRequest.Method, _ pattern: String, _ probe: @escaping @Sendable (ServerState) async -> Response) {
-        self.init(method, pattern, scope: nil, handler: .probe(probe))
+        self.init(method, pattern, scope: nil, handler: .probe({ state, _ in await probe(state) }))
+    }
+
+    /// A public answer that does not change while the server runs (the API's document and
+    /// page): with an entity tag, 304 to a matching `If-None-Match`, compressed when accepted.
+    init(static method: HTTPRequest.Method, _ pattern: String, _ body: EncodedBody) {
+        self.init(method, pattern, scope: nil, handler: .probe({ _, request in body.response(to: request) }))
     }
 
     private init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope?, handler: Handler) {

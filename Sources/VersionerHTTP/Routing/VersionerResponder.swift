@@ -127,7 +127,7 @@ private struct RouteHandling: Sendable {
         let handle: @Sendable (RequestInput) async throws(APIError) -> Response
         switch route.handler {
         case .probe(let probe):
-            return await probe(state)
+            return await probe(state, request)
         case .api(let api):
             handle = api
         }

@@ -10,6 +10,8 @@ import VersionerStore
 /// digested and compressed once, however often it is sent.
 final class EncodedBody: Sendable {
     let identity: ByteBuffer
+    /// The media type of the bytes.
+    let contentType: String
     /// The entity tag's opaque part: the first 16 bytes of the SHA-256 of the bytes, in hex.
     let digest: String
     private let compressed = Mutex<[ContentCoding: ByteBuffer]>([:])
@@ -17,8 +19,9 @@ final class EncodedBody: Sendable {
     /// Answers smaller than this go out as they are: compressing them saves less than it costs.
     static let compressionThreshold = 1024
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], contentType: String = "application/json") {
         identity = ByteBuffer(bytes: bytes)
+        self.contentType = contentType
         digest = SHA256.hash(data: bytes).prefix(16).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
@@ -81,7 +84,7 @@ final class EncodedBody: Sendable {
             if let made = compressed(in: chosen) { body = made } else { coding = nil }
         }
         headers[.eTag] = tag(in: coding)
-        headers[.contentType] = "application/json"
+        headers[.contentType] = contentType
         if let coding { headers[.contentEncoding] = coding.rawValue }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
     }
