@@ -49,6 +49,11 @@ struct RoutingTests {
             #expect(wrongMethod.headers[.allow] == "POST")
             let products = try await api.call(.put, "/products/")
             #expect(products.headers[.allow] == "GET, POST")
+            // Methods outside the standard ones too, on a known path; an unknown path stays a 404.
+            let query = try await api.call(HTTPRequest.Method("QUERY")!, "/products/")
+            #expect(query.status == .methodNotAllowed)
+            #expect(query.headers[.allow] == "GET, POST")
+            #expect(try await api.call(HTTPRequest.Method("QUERY")!, "/nothing-here/").status == .notFound)
         }
     }
 

@@ -65,7 +65,16 @@ struct RouteTable: Sendable {
     func respond(to request: Request, context: BasicRequestContext) async -> (Response, Route?) {
         do {
             let response = try await responder.respond(to: request, context: context)
-            return (response, context.endpointPath.flatMap { routesByKey[$0] })
+            let route = context.endpointPath.flatMap { routesByKey[$0] }
+            if route == nil, response.status == .notFound, !Self.methods.contains(request.method) {
+                // A method outside the standard ones (QUERY, FOO) has no 405 registered: ask
+                // again with TRACE, which no route serves, to learn whether the path is known.
+                var head = request.head
+                head.method = .trace
+                let known = try await responder.respond(to: Request(head: head, body: request.body), context: context)
+                if known.status == .methodNotAllowed { return (known, nil) }
+            }
+            return (response, route)
         } catch {
             return (APIError.notFound.response, nil)
         }
