@@ -4,37 +4,26 @@ import VersionerCore
 
 /// Builds JSON answers.
 enum Reply {
+    /// A JSON answer to a write (or a probe): as it is, neither tagged nor compressed.
     static func json(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
                      _ write: (inout JSONWriter) -> Void) -> Response {
-        json(status, headers: headers, body: encode(write))
-    }
-
-    /// A JSON answer with a body already encoded.
-    static func json(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: ByteBuffer) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
-    }
-
-    /// The bytes `write` produces.
-    static func encode(_ write: (inout JSONWriter) -> Void) -> ByteBuffer {
-        var writer = JSONWriter()
-        write(&writer)
-        return ByteBuffer(bytes: writer.bytes)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes(write))))
     }
 
     /// A GET answer: with an entity tag, 304 to a matching `If-None-Match`, compressed when the
     /// client accepts it (see ``EncodedBody``).
     static func json(for input: RequestInput, _ write: (inout JSONWriter) -> Void) -> Response {
-        EncodedBody(encodeBytes(write)).response(to: input.request)
+        encodeBody(write).response(to: input.request)
     }
 
     /// The bytes `write` produces, ready to be answered to GET requests (and cached).
     static func encodeBody(_ write: (inout JSONWriter) -> Void) -> EncodedBody {
-        EncodedBody(encodeBytes(write))
+        EncodedBody(bytes(write))
     }
 
-    private static func encodeBytes(_ write: (inout JSONWriter) -> Void) -> [UInt8] {
+    private static func bytes(_ write: (inout JSONWriter) -> Void) -> [UInt8] {
         var writer = JSONWriter()
         write(&writer)
         return writer.bytes
