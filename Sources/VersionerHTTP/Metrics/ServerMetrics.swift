@@ -29,17 +29,20 @@ public final class ServerMetrics: Sendable {
     static let requestsTotal = "versioner_http_requests_total"
     static let requestDuration = "versioner_http_request_duration_seconds"
     static let eventsAcceptedTotal = "versioner_events_accepted_total"
+    /// The gauges of what the server holds, set at each scrape.
+    static let heldNames = (products: "versioner_products", versions: "versioner_versions", builds: "versioner_builds",
+                       deployments: "versioner_deployments", events: "versioner_events")
 
     /// What each of the server's own metrics measures: the `# HELP` line of its family.
     static let help: [String: String] = [
         requestsTotal: "Answered HTTP requests, by method, route pattern (unmatched for unknown paths) and status.",
         requestDuration: "Time to answer an HTTP request, in seconds, by method and route pattern.",
         eventsAcceptedTotal: "Accepted events, by canonical type (deployment.completed, build.failed, ...).",
-        "versioner_products": "Products held.",
-        "versioner_versions": "Versions held.",
-        "versioner_builds": "Builds held.",
-        "versioner_deployments": "Deployments held.",
-        "versioner_events": "Events held in the audit log.",
+        heldNames.products: "Products held.",
+        heldNames.versions: "Versions held.",
+        heldNames.builds: "Builds held.",
+        heldNames.deployments: "Deployments held.",
+        heldNames.events: "Events held in the audit log.",
     ]
 
     public init() {
@@ -67,9 +70,10 @@ public final class ServerMetrics: Sendable {
             }
         }
         eventsAccepted = accepted
-        held = (CoreMetrics.Gauge(label: "versioner_products", factory: factory), CoreMetrics.Gauge(label: "versioner_versions", factory: factory),
-                CoreMetrics.Gauge(label: "versioner_builds", factory: factory), CoreMetrics.Gauge(label: "versioner_deployments", factory: factory),
-                CoreMetrics.Gauge(label: "versioner_events", factory: factory))
+        let names = Self.heldNames
+        held = (CoreMetrics.Gauge(label: names.products, factory: factory), CoreMetrics.Gauge(label: names.versions, factory: factory),
+                CoreMetrics.Gauge(label: names.builds, factory: factory), CoreMetrics.Gauge(label: names.deployments, factory: factory),
+                CoreMetrics.Gauge(label: names.events, factory: factory))
     }
 
     /// Counts one answered request under its route pattern (never the raw path: ids would make
