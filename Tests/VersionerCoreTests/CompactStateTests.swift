@@ -27,14 +27,53 @@ struct CompactStateTests {
         #expect(packed == PackedStrings([nil, String(repeating: "b", count: 200), "c"]))
     }
 
-    @Test("Filling takes each missing field of the prefix from the other record, and compares prefixes")
+    @Test("Filling takes each missing field of a range from the other record, and compares ranges")
     func packedFilling() {
-        let event = PackedStrings([nil, "new", nil, "event-name"])
-        let record = PackedStrings(["old-0", "old-1", nil, "record-name"])
-        let laid = event.filling(from: record, fields: 3)
-        #expect(laid == PackedStrings(["old-0", "new", nil, "event-name"]))
-        #expect(laid.prefixEquals(PackedStrings(["old-0", "new", nil, "other"]), fields: 3))
-        #expect(!laid.prefixEquals(PackedStrings(["old-0", "newer", nil, "event-name"]), fields: 3))
+        let event = PackedStrings(["event-name", nil, "new", nil])
+        let record = PackedStrings(["record-name", "old-1", "old-2", nil])
+        let laid = event.filling(from: record, fields: 1..<4)
+        #expect(laid == PackedStrings(["event-name", "old-1", "new", nil]))
+        #expect(laid.equals(PackedStrings(["other", "old-1", "new", nil]), fields: 1..<4))
+        #expect(!laid.equals(PackedStrings(["event-name", "old-1", "newer", nil]), fields: 1..<4))
+        // A text written before a field existed reads it as absent.
+        #expect(PackedStrings(["x", "old-1"]).equals(PackedStrings(["y", "old-1", nil, nil]), fields: 1..<4))
+        #expect(!PackedStrings(["x", "old-1"]).equals(PackedStrings(["y", "old-1", nil, "set"]), fields: 1..<4))
+    }
+
+    @Test("Packed text read back is refused when it is not a whole, canonical sequence of fields")
+    func packedValidation() {
+        let text = PackedStrings(["a", nil, String(repeating: "é", count: 100)])
+        #expect(PackedStrings(validating: text.encoded) == text)
+        #expect(PackedStrings(validating: Array(text.encoded.dropLast())) == nil)  // a length past the end
+        #expect(PackedStrings(validating: [0x80]) == nil)  // a varint past the end
+        #expect(PackedStrings(validating: [0x81, 0x00]) == nil)  // a longer varint than needed
+        #expect(PackedStrings(validating: [0x02, 0xFF]) == nil)  // not UTF-8
+        #expect(PackedStrings(validating: [])?.fieldCount == 0)
+    }
+
+    @Test("Each kind declares its subjects first, so that a field is appended without moving the others")
+    func declarations() {
+        func check<Field: EventField>(_: Field.Type) {
+            let subjects = Field.allCases.prefix(while: { $0.spec.role == .subject })
+            #expect(Field.allCases.filter { $0.spec.role == .subject }.count == subjects.count)
+            #expect(subjects.contains(.productName) && subjects.contains(.version))
+            #expect(Field.extraMetadata.spec.kind == .object)
+            #expect(Set(Field.allCases.map(\.spec.name)).count == Field.allCases.count)
+        }
+        check(DeploymentField.self)
+        check(BuildField.self)
+    }
+
+    @Test("Event text read back takes fewer fields as absent and refuses more, or a missing subject")
+    func eventTextFromStorage() throws {
+        let short = try #require(DeploymentEventInput(status: .started, startedAt: nil, completedAt: nil,
+                                                      text: PackedStrings(["api", "1.0", "prod", "jdoe"])))
+        #expect(short.environmentName == "prod" && short[.deployedBy] == "jdoe")
+        #expect(short[.invokeID] == nil && short.extraMetadata == nil)
+        #expect(DeploymentEventInput(status: .started, startedAt: nil, completedAt: nil,
+                                     text: PackedStrings(["api", "1.0"])) == nil)
+        let tooMany = [String?](repeating: "x", count: DeploymentField.allCases.count + 1)
+        #expect(DeploymentEventInput(status: .started, startedAt: nil, completedAt: nil, text: PackedStrings(tooMany)) == nil)
     }
 
     @Test("A deployment keeps the fields its earlier events gave, and merges their metadata")
@@ -42,17 +81,18 @@ struct CompactStateTests {
         let fixture = TrackerFixture()
         let first = try await fixture.tracker.record(DeploymentEventInput(
             productName: "api", version: "1.0.0", environmentName: "production", status: .started,
-            deployedBy: "jdoe", invokeID: "run-1", startedAt: Timestamp(microseconds: 1_000),
-            extraMetadata: RawJSONObject(members: [JSONMember("a", .number("1"))])))
+            startedAt: Timestamp(microseconds: 1_000),
+            extraMetadata: RawJSONObject(members: [JSONMember("a", .number("1"))]),
+            [.deployedBy: "jdoe", .invokeID: "run-1"]))
         let second = try await fixture.tracker.record(DeploymentEventInput(
             productName: "api", version: "1.0.0", environmentName: "production", status: .completed,
-            scmSha: "abc123", invokeID: "run-1",
-            extraMetadata: RawJSONObject(members: [JSONMember("b", .number("2"))])))
+            extraMetadata: RawJSONObject(members: [JSONMember("b", .number("2"))]),
+            [.scmSha: "abc123", .invokeID: "run-1"]))
         #expect(first.subject.deployment.id == second.subject.deployment.id)
         let deployment = second.subject.deployment
         #expect(deployment.status == .completed)
         #expect(deployment.deployedBy == "jdoe")
-        #expect(deployment.scmSha == "abc123")
+        #expect(deployment[.scmSha] == "abc123")
         #expect(deployment.invokeID == "run-1")
         #expect(deployment.startedAt == Timestamp(microseconds: 1_000))
         #expect(deployment.completedAt == second.recordedAt)
@@ -115,11 +155,11 @@ struct VersionTextTests {
     @Test("A version read from its event's buffer shows that event's SHA, repository and branch")
     func sharedText() async throws {
         let fixture = TrackerFixture()
-        try await fixture.tracker.record(BuildEventInput(productName: "api", version: "2.0.0", scmSha: "aaa111",
-                                                        scmBranch: "main", scmRepository: "org/api"))
+        try await fixture.tracker.record(BuildEventInput(productName: "api", version: "2.0.0",
+                                                        [.scmSha: "aaa111", .scmBranch: "main", .scmRepository: "org/api"]))
         try await fixture.tracker.record(DeploymentEventInput(productName: "api", version: "2.0.1", environmentName: "dev",
-                                                             status: .completed, scmSha: "bbb222",
-                                                             scmRepository: "org/api2", scmBranch: "release"))
+                                                             status: .completed,
+                                                             [.scmSha: "bbb222", .scmRepository: "org/api2", .scmBranch: "release"]))
         let versions = try await fixture.tracker.versions(VersionQuery(product: "api"), PageRequest(limit: 10)).items
         let byName = Dictionary(uniqueKeysWithValues: versions.map { ($0.version.name, $0.version) })
         #expect(byName["2.0.0"].map { [$0.scmSha, $0.scmRepository, $0.scmBranch] } == ["aaa111", "org/api", "main"])

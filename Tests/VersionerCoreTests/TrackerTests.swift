@@ -23,13 +23,13 @@ struct TrackerFixture {
                 completedAt: Timestamp? = nil, deployedBy: String? = nil) async throws -> Recorded<DeploymentView> {
         try await tracker.record(DeploymentEventInput(
             productName: product, version: version, environmentName: environment, status: status,
-            deployedBy: deployedBy, scmSha: sha, invokeID: invokeID, startedAt: startedAt, completedAt: completedAt))
+            startedAt: startedAt, completedAt: completedAt, [.deployedBy: deployedBy, .scmSha: sha, .invokeID: invokeID]))
     }
 
     @discardableResult
     func build(_ product: String = "api", _ version: String = "1.0.0", _ status: Status = .completed,
                invokeID: String? = nil, sha: String? = nil) async throws -> Recorded<BuildView> {
-        try await tracker.record(BuildEventInput(productName: product, version: version, status: status, scmSha: sha, invokeID: invokeID))
+        try await tracker.record(BuildEventInput(productName: product, version: version, status: status, [.scmSha: sha, .invokeID: invokeID]))
     }
 
     func allDeployments(_ query: DeploymentQuery = DeploymentQuery()) async -> [DeploymentView] {

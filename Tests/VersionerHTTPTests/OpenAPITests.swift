@@ -108,6 +108,46 @@ struct OpenAPITests {
         }
     }
 
+    /// Checks a kind's schemas against its field declaration: the event body takes exactly the
+    /// declared fields (with their limits and aliases), and the record it makes shows each of its own.
+    static func checkSchemas<Field: EventField>(_: Field.Type, input: String, record: String, in document: JSONValue) {
+        let schemas = document["components"]?["schemas"]
+        let body = schemas?[input]
+        let names = Field.allCases.flatMap(\.spec.names)
+        let common = ["status", "started_at", "completed_at"] + Field.flags
+        #expect(Set(members(body?["properties"]).map(\.key)) == Set(names + common), "\(input) properties")
+        let required = Field.allCases.filter { $0.spec.role == .subject }.map(\.spec.name)
+            + (Field.defaultStatus == nil ? ["status"] : [])
+        #expect(Set(body?["required"]?.arrayValue?.compactMap(\.stringValue) ?? []) == Set(required), "\(input) required")
+        for field in Field.allCases {
+            let spec = field.spec
+            for name in spec.names {
+                let property = body?["properties"]?[name]
+                switch spec.kind {
+                case .text(let maxLength):
+                    #expect(property?["maxLength"] == .number(String(maxLength)), "\(input).\(name) maxLength")
+                    let types = property?["type"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                    #expect(Set(types) == Set(["string", "number"] + (spec.role == .record ? ["null"] : [])),
+                            "\(input).\(name) type")
+                case .object:
+                    #expect(property?["type"]?.arrayValue?.compactMap(\.stringValue) == ["object", "null"], "\(input).\(name)")
+                }
+            }
+        }
+        let shown = Set(members(schemas?[record]?["properties"]).map(\.key))
+        let own = Set(Field.recordFields.map(\.spec.name))
+        #expect(own.subtracting(shown).sorted() == [], "\(record) lacks declared fields")
+    }
+
+    @Test("The event schemas of the document are the declared fields of each kind")
+    func eventSchemasMatchDeclarations() async throws {
+        try await withAPI { api in
+            let document = try await api.get("/openapi.json").json
+            Self.checkSchemas(DeploymentField.self, input: "DeploymentEventInput", record: "Deployment", in: document)
+            Self.checkSchemas(BuildField.self, input: "BuildEventInput", record: "Build", in: document)
+        }
+    }
+
     @Test("An operation is public in the document exactly when its route needs no key")
     func securityMatchesScopes() async throws {
         try await withAPI { api in

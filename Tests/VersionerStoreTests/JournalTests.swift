@@ -46,14 +46,15 @@ struct JournalTests {
             eventID: EntityID(high: 5, low: 6), recordedAt: Timestamp(microseconds: 7), productID: product.id,
             versionID: EntityID(high: 8, low: 9), environmentID: environment.id, deploymentID: EntityID(high: 10, low: 11),
             input: DeploymentEventInput(productName: "p", version: "1", environmentName: "qa", status: .aborted,
-                                        deployedBy: "a", deployedByEmail: "b", deployedByName: "c", scmSha: "d",
-                                        scmRepository: "e", scmBranch: "f", deployURL: "g", buildNumber: "h",
-                                        sourceSystem: "i", invokeID: "j", startedAt: Timestamp(microseconds: 12),
-                                        completedAt: Timestamp(microseconds: Int64.max), extraMetadata: .empty))
+                                        startedAt: Timestamp(microseconds: 12), completedAt: Timestamp(microseconds: Int64.max),
+                                        extraMetadata: RawJSONObject(members: [JSONMember("k", .string("v"))]),
+                                        [.deployedBy: "a", .deployedByEmail: "b", .deployedByName: "c", .scmSha: "d",
+                                         .scmRepository: "e", .scmBranch: "f", .deployURL: "g", .buildNumber: "h",
+                                         .sourceSystem: "i", .invokeID: "j"]))
         let build = AcceptedBuildEvent(
             eventID: EntityID(high: .max, low: .max), recordedAt: Timestamp(microseconds: Int64.min), productID: product.id,
             versionID: EntityID(high: 0, low: 0), buildID: EntityID(high: 1, low: 1),
-            input: BuildEventInput(productName: "p", version: "2", status: .pending, errorMessage: "boom\n", errorCode: "E1"))
+            input: BuildEventInput(productName: "p", version: "2", status: .pending, [.errorMessage: "boom\n", .errorCode: "E1"]))
         let changes: [StateChange] = [
             .deploymentEvent(deployment), .buildEvent(build), .productSaved(product), .productDeleted(product.id),
             .environmentSaved(environment), .environmentDeleted(environment.id),

@@ -233,7 +233,7 @@ struct SnapshotAndRecoveryTests {
     }
 
     @Test("The committed example data directories still load (old files keep working)",
-          arguments: ["example", "example-v3"])  // snapshot formats 1 and 3
+          arguments: ["example", "example-v3", "example-v4"])  // snapshot formats 1, 3 and 4
     func committedExample(name: String) throws {
         let example = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appending(path: "snapshots/\(name)").path()
@@ -250,6 +250,17 @@ struct SnapshotAndRecoveryTests {
         let deployments = state.products.values.flatMap(\.deployments)
         #expect(deployments.count == 6)
         #expect(Set(state.catalog.environments.values.map(\.name)) == ["staging", "production"])
-        #expect(state.products.values.flatMap(\.builds).count == 3)
+        let builds = state.products.values.flatMap(\.builds)
+        #expect(builds.count == 3)
+        // Field values, not only counts: each format's field order must be read as it was written.
+        #expect(builds.contains { $0[.errorMessage] == "tests failed" && $0.status == .failed })
+        // Two events laid over each other: the SHA of the first, the status of the second.
+        #expect(builds.contains {
+            $0[.scmSha] == String(repeating: "2", count: 40) && $0.invokeID == "b2" && $0.status == .completed
+        })
+        #expect(builds.contains { $0[.buildNumber] == "1" && $0[.errorMessage] == nil })
+        let staging = deployments.filter { $0.extraMetadata == RawJSONObject(members: [JSONMember("by", .string("example"))]) }
+        #expect(staging.count == 3)
+        #expect(deployments.contains { $0.invokeID == "d1" && $0.status == .completed })
     }
 }

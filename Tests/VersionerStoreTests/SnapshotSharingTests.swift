@@ -9,15 +9,15 @@ struct SnapshotSharingTests {
         let tracker = Tracker(shardCount: 1, journal: InMemoryJournal())
         // One event: the deployment, and the version it creates, hold that event's text.
         _ = try await tracker.record(DeploymentEventInput(productName: "api", version: "1.0", environmentName: "dev",
-                                                         status: .completed, deployedBy: "ci", scmSha: "aaa",
-                                                         deployURL: "https://ci.example.com/1"))
+                                                         status: .completed,
+                                                         [.deployedBy: "ci", .scmSha: "aaa", .deployURL: "https://ci.example.com/1"]))
         // Two events, the second without deployed_by: the deployment's text is neither event's.
         _ = try await tracker.record(DeploymentEventInput(productName: "api", version: "2.0", environmentName: "dev",
-                                                         status: .started, deployedBy: "jdoe", scmSha: ""))
+                                                         status: .started, [.deployedBy: "jdoe", .scmSha: ""]))
         _ = try await tracker.record(DeploymentEventInput(productName: "api", version: "2.0", environmentName: "dev",
                                                          status: .completed))
         // The version 2.0 had an empty SHA: a build now sets it, so its text is not its creator's.
-        _ = try await tracker.record(BuildEventInput(productName: "api", version: "2.0", scmSha: "bbb", buildNumber: "7"))
+        _ = try await tracker.record(BuildEventInput(productName: "api", version: "2.0", [.scmSha: "bbb", .buildNumber: "7"]))
 
         let capture = await tracker.capture()
         let (payload, sequence) = SnapshotFormat.payload(CapturedSource(capture))

@@ -64,14 +64,15 @@ func sendEvents(to tracker: Tracker, count: Int, products: Int = 7, seed: Int = 
         let product = "product-\(n % products)"
         if n % 5 == 0 {
             _ = try await tracker.record(BuildEventInput(productName: product, version: "v\(n / 3)", status: .completed,
-                                                         scmSha: "sha\(n / 3)", invokeID: "b\(n)"))
+                                                         [.scmSha: "sha\(n / 3)", .invokeID: "b\(n)"]))
         } else {
             let status: Status = [.started, .completed, .failed, .pending][n % 4]
             _ = try await tracker.record(DeploymentEventInput(
                 productName: product, version: "v\(n / 3)", environmentName: ["dev", "staging", "prod-eu"][n % 3],
-                status: status, deployedBy: "user\(n % 4)", scmSha: n % 2 == 0 ? "sha\(n / 3)" : nil,
-                invokeID: n % 7 == 0 ? nil : "run-\(n / 2)", startedAt: n % 9 == 0 ? Timestamp(microseconds: Int64(n) * 1000) : nil,
-                extraMetadata: n % 6 == 0 ? RawJSONObject(members: [JSONMember("i", .number("\(n)")), JSONMember("é", .string("✓"))]) : nil))
+                status: status, startedAt: n % 9 == 0 ? Timestamp(microseconds: Int64(n) * 1000) : nil,
+                extraMetadata: n % 6 == 0 ? RawJSONObject(members: [JSONMember("i", .number("\(n)")), JSONMember("é", .string("✓"))]) : nil,
+                [.deployedBy: "user\(n % 4)", .scmSha: n % 2 == 0 ? "sha\(n / 3)" : nil,
+                 .invokeID: n % 7 == 0 ? nil : "run-\(n / 2)"]))
         }
     }
 }

@@ -202,8 +202,8 @@ enum Fixtures {
     static func deployment(product: Int, environment: Int, version: Int) -> DeploymentEventInput {
         DeploymentEventInput(productName: productName(product), version: "1.0.\(version)",
                              environmentName: environmentNames[environment], status: .completed,
-                             deployedBy: "ci-bot", scmSha: "3f6c1a2b9d8e7f60514a2b3c4d5e6f708192a3b4",
-                             sourceSystem: "github", invokeID: "run-\(version)")
+                             [.deployedBy: "ci-bot", .scmSha: "3f6c1a2b9d8e7f60514a2b3c4d5e6f708192a3b4",
+                              .sourceSystem: "github", .invokeID: "run-\(version)"])
     }
 
     /// A deployment event exactly as `load/post-deployment.lua` sends it (one thread's `number`th).
@@ -212,8 +212,8 @@ enum Fixtures {
         let sha = String(repeating: String(format: "%08x", (number * 7919 + 1) % 2_147_483_647), count: 5)
         return DeploymentEventInput(productName: "service-\((7919 + number) % 1000)", version: "1.\(number / 1000).\(number % 1000)",
                                     environmentName: environments[number % 5], status: .completed,
-                                    deployedBy: "ci-bot", scmSha: sha, deployURL: "https://ci.example.com/runs/\(number)",
-                                    buildNumber: "\(number)", sourceSystem: "github", invokeID: "1-\(number)")
+                                    [.deployedBy: "ci-bot", .scmSha: sha, .deployURL: "https://ci.example.com/runs/\(number)",
+                                     .buildNumber: "\(number)", .sourceSystem: "github", .invokeID: "1-\(number)"])
     }
 
     /// The 1 000 000-deployment state, built once per benchmark process, on a journal on disk

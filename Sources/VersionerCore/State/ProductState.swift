@@ -123,15 +123,13 @@ public struct ProductState: Sendable {
     public mutating func apply(_ event: AcceptedDeploymentEvent, environmentExists: Bool = true) {
         let input = event.input
         events.append(.deployment(event))
-        ensureVersion(id: event.versionID, name: input.version, at: event.recordedAt,
-                      sha: input.scmSha, repository: input.scmRepository, branch: input.scmBranch,
-                      text: input.text, layout: .deploymentEvent)
+        ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         guard environmentExists else { return }
 
         let position: Int
         if let existing = deploymentPosition(event.deploymentID) {
             position = existing
-            deployments[position].details = input.laid(over: deployments[position].details)
+            deployments[position].details.lay(input)
             deployments[position].lastEventID = event.eventID
             deployments[position].lastRecordedAt = event.recordedAt
         } else {
@@ -139,7 +137,7 @@ public struct ProductState: Sendable {
             // The deployment shares the event's text buffer (see `Deployment`).
             deployments.append(Deployment(
                 id: event.deploymentID, productID: product.id, versionID: event.versionID,
-                environmentID: event.environmentID, details: input,
+                environmentID: event.environmentID, details: RecordDetails(of: input),
                 createdAt: event.recordedAt, lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
             deploymentByID.appended(to: deployments, id: \.id)
             deploymentsByEnvironment[event.environmentID, default: []].append(position)
@@ -166,18 +164,16 @@ public struct ProductState: Sendable {
     public mutating func apply(_ event: AcceptedBuildEvent) {
         let input = event.input
         events.append(.build(event))
-        ensureVersion(id: event.versionID, name: input.version, at: event.recordedAt,
-                      sha: input.scmSha, repository: input.scmRepository, branch: input.scmBranch,
-                      text: input.text, layout: .buildEvent)
+        ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         let position: Int
         if let existing = buildPosition(event.buildID) {
             position = existing
-            builds[position].details = input.laid(over: builds[position].details)
+            builds[position].details.lay(input)
             builds[position].lastEventID = event.eventID
             builds[position].lastRecordedAt = event.recordedAt
         } else {
             position = builds.count
-            builds.append(Build(id: event.buildID, productID: product.id, versionID: event.versionID, details: input,
+            builds.append(Build(id: event.buildID, productID: product.id, versionID: event.versionID, details: RecordDetails(of: input),
                                 createdAt: event.recordedAt, lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
             buildByID.appended(to: builds, id: \.id)
             buildsByVersion[event.versionID, default: []].append(position)
@@ -206,16 +202,15 @@ public struct ProductState: Sendable {
     /// Creates the version if it is new. A version's SHA is set once, by the first event that
     /// carries one; so are its repository and branch. A new version reads them from the
     /// event's text buffer when it can (`text` laid out as `layout`), instead of copying them.
-    private mutating func ensureVersion(id: EntityID, name: String, at time: Timestamp,
-                                        sha: String?, repository: String?, branch: String?,
-                                        text: PackedStrings, layout: Version.TextLayout) {
-        let sha = sha?.isEmpty == false ? sha : nil
+    private mutating func ensureVersion<Field>(id: EntityID, at time: Timestamp, by event: EventInput<Field>) {
+        let (name, repository, branch) = (event.version, event.scmRepository, event.scmBranch)
+        let sha = event.scmSha?.isEmpty == false ? event.scmSha : nil
         guard let position = versionPosition(id) else {
             // An empty SHA is no SHA: then the buffer cannot be shared as it is.
-            let version = sha == nil && text.contains(Int(layout.sha))
+            let version = sha == nil && event.text.contains(Field.scmSha.rawValue)
                 ? Version(id: id, productID: product.id, name: name, scmSha: nil, scmRepository: repository,
                           scmBranch: branch, createdAt: time)
-                : Version(id: id, productID: product.id, name: name, createdAt: time, text: text, layout: layout)
+                : Version(id: id, productID: product.id, name: name, createdAt: time, textOf: event)
             versions.append(version)
             versionByID.appended(to: versions, id: \.id)
             versionByName.insert(versions.count - 1, for: name)

@@ -25,6 +25,35 @@ public struct PackedStrings: Hashable, Sendable {
         self.bytes = bytes
     }
 
+    /// Packed text read back from storage, or nil when `bytes` is not a whole sequence of fields
+    /// (a varint running past the end or longer than needed, a length past the end, or text
+    /// that is not UTF-8): equal fields must give equal bytes.
+    public init?(validating bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let varintStart = offset
+            var value = 0
+            var shift = 0
+            while true {
+                guard offset < bytes.count, shift < 35 else { return nil }
+                let byte = bytes[offset]
+                value |= Int(byte & 0x7F) << shift
+                offset += 1
+                if byte & 0x80 == 0 { break }
+                shift += 7
+            }
+            guard offset - varintStart == Self.varintSize(value) else { return nil }
+            let length = max(value - 1, 0)
+            guard length <= bytes.count - offset else { return nil }
+            guard String(validating: bytes[offset..<(offset + length)], as: UTF8.self) != nil else { return nil }
+            offset += length
+        }
+        self.bytes = bytes
+    }
+
+    /// The packed bytes, as ``init(validating:)`` reads them.
+    public var encoded: [UInt8] { bytes }
+
     /// Field `index`, or nil when absent (or when the record has fewer fields).
     public subscript(index: Int) -> String? {
         get {
@@ -43,19 +72,22 @@ public struct PackedStrings: Hashable, Sendable {
     /// Whether field `index` is present.
     public func contains(_ index: Int) -> Bool { range(of: index) != nil }
 
-    /// These fields, each taken from `self` when present there, else from `other` — an event's
-    /// fields laid over the record it updates. Fields past `count` are taken from `self`.
-    public func filling(from other: PackedStrings, fields count: Int) -> PackedStrings {
-        var ownFields = all(upTo: max(count, fieldCount))
-        for index in 0..<count where ownFields[index] == nil {
+    /// These fields, with each field in `range` taken from `self` when present there, else from
+    /// `other`: an event's fields laid over the record it updates.
+    public func filling(from other: PackedStrings, fields range: Range<Int>) -> PackedStrings {
+        var ownFields = all(upTo: max(range.upperBound, fieldCount))
+        for index in range where ownFields[index] == nil {
             ownFields[index] = other[index]
         }
         return PackedStrings(ownFields)
     }
 
-    /// Whether the first `count` fields of both are equal.
-    public func prefixEquals(_ other: PackedStrings, fields count: Int) -> Bool {
-        bytes[..<end(ofFields: count)] == other.bytes[..<other.end(ofFields: count)]
+    /// Whether the fields in `range` of both are equal (a field past a text's end reads as absent).
+    public func equals(_ other: PackedStrings, fields range: Range<Int>) -> Bool {
+        if let mine = byteRange(ofFields: range), let theirs = other.byteRange(ofFields: range) {
+            return bytes[mine] == other.bytes[theirs]  // canonical encoding: equal fields, equal bytes
+        }
+        return range.allSatisfy { self[$0] == other[$0] }
     }
 
     /// Whether both use one and the same buffer (shared, not merely equal).
@@ -97,14 +129,17 @@ public struct PackedStrings: Hashable, Sendable {
         return nil
     }
 
-    /// The offset just past the first `count` fields.
-    private func end(ofFields count: Int) -> Int {
+    /// Where the fields in `range` are, or nil when the text ends before `range` does.
+    private func byteRange(ofFields range: Range<Int>) -> Range<Int>? {
         var offset = 0
-        for _ in 0..<count where offset < bytes.count {
-            let (value, start) = readVarint(at: offset)
-            offset = start + max(value - 1, 0)
+        var start = 0
+        for field in 0..<range.upperBound {
+            if field == range.lowerBound { start = offset }
+            guard offset < bytes.count else { return nil }
+            let (value, next) = readVarint(at: offset)
+            offset = next + max(value - 1, 0)
         }
-        return offset
+        return range.isEmpty ? offset..<offset : start..<offset
     }
 
     private func readVarint(at offset: Int) -> (value: Int, next: Int) {

@@ -28,6 +28,21 @@ extension JSONWriter {
         raw(value.text)
     }
 
+    /// Every record field of `Field`'s kind, in declared order: text as a string or null, an
+    /// object as itself (`{}` when absent).
+    mutating func recordFields<Field: EventField>(_: Field.Type, _ value: (Field) -> String?) {
+        for number in Field.recordRange {
+            let field = Field(rawValue: number)!
+            let spec = field.spec
+            switch spec.kind {
+            case .text: self.field(spec.name, value(field))
+            case .object:
+                key(spec.name)
+                raw(value(field) ?? RawJSONObject.empty.text)
+            }
+        }
+    }
+
     mutating func product(_ product: Product) {
         beginObject()
         field("id", product.id)
@@ -83,17 +98,7 @@ extension JSONWriter {
         field("deployed_at", deployment.deployedAt)
         field("started_at", deployment.startedAt)
         field("completed_at", deployment.completedAt)
-        field("deployed_by", deployment.deployedBy)
-        field("deployed_by_email", deployment.deployedByEmail)
-        field("deployed_by_name", deployment.deployedByName)
-        field("scm_sha", deployment.scmSha)
-        field("scm_repository", deployment.scmRepository)
-        field("scm_branch", deployment.scmBranch)
-        field("deploy_url", deployment.deployURL)
-        field("build_number", deployment.buildNumber)
-        field("source_system", deployment.sourceSystem)
-        field("invoke_id", deployment.invokeID)
-        field("extra_metadata", deployment.extraMetadata)
+        recordFields(DeploymentField.self) { deployment[$0] }
         field("created_at", deployment.createdAt)
         // The deployment's last event: for the answer to an event, that event.
         field("event_id", deployment.lastEventID)
@@ -110,21 +115,9 @@ extension JSONWriter {
         field("version_id", build.versionID)
         field("version", view.version)
         field("status", build.status.rawValue)
-        field("build_number", build.buildNumber)
-        field("build_url", build.buildURL)
-        field("scm_sha", build.scmSha)
-        field("scm_branch", build.scmBranch)
-        field("scm_repository", build.scmRepository)
-        field("built_by", build.builtBy)
-        field("built_by_email", build.builtByEmail)
-        field("built_by_name", build.builtByName)
-        field("source_system", build.sourceSystem)
-        field("invoke_id", build.invokeID)
         field("started_at", build.startedAt)
         field("completed_at", build.completedAt)
-        field("error_message", build.errorMessage)
-        field("error_code", build.errorCode)
-        field("extra_metadata", build.extraMetadata)
+        recordFields(BuildField.self) { build[$0] }
         field("created_at", build.createdAt)
         field("event_id", build.lastEventID)
         field("recorded_at", build.lastRecordedAt)
@@ -228,19 +221,9 @@ extension JSONWriter {
             field("build_id", nil as EntityID?)
             key("data")
             beginObject()
-            field("deployed_by", input.deployedBy)
-            field("deployed_by_email", input.deployedByEmail)
-            field("deployed_by_name", input.deployedByName)
-            field("scm_sha", input.scmSha)
-            field("scm_repository", input.scmRepository)
-            field("scm_branch", input.scmBranch)
-            field("deploy_url", input.deployURL)
-            field("build_number", input.buildNumber)
-            field("source_system", input.sourceSystem)
-            field("invoke_id", input.invokeID)
             field("started_at", input.startedAt)
             field("completed_at", input.completedAt)
-            field("extra_metadata", input.extraMetadata ?? .empty)
+            recordFields(DeploymentField.self) { input[$0] }
             endObject()
         case .build(let accepted):
             let input = accepted.input
@@ -254,21 +237,9 @@ extension JSONWriter {
             field("build_id", accepted.buildID)
             key("data")
             beginObject()
-            field("built_by", input.builtBy)
-            field("built_by_email", input.builtByEmail)
-            field("built_by_name", input.builtByName)
-            field("scm_sha", input.scmSha)
-            field("scm_repository", input.scmRepository)
-            field("scm_branch", input.scmBranch)
-            field("build_url", input.buildURL)
-            field("build_number", input.buildNumber)
-            field("source_system", input.sourceSystem)
-            field("invoke_id", input.invokeID)
             field("started_at", input.startedAt)
             field("completed_at", input.completedAt)
-            field("error_message", input.errorMessage)
-            field("error_code", input.errorCode)
-            field("extra_metadata", input.extraMetadata ?? .empty)
+            recordFields(BuildField.self) { input[$0] }
             endObject()
         }
         endObject()

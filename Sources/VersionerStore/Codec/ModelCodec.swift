@@ -1,7 +1,8 @@
 import VersionerCore
 
 // The binary layout of each model type, field by field, in the order written here.
-// `snapshots/README.md` documents it; a change to any of these needs a new format version.
+// `snapshots/README.md` documents it; a change to any of these needs a new format version —
+// except a new event field, which the packed text carries (``EventField``).
 
 extension BinaryWriter {
     mutating func product(_ p: Product) {
@@ -13,36 +14,35 @@ extension BinaryWriter {
         timestamp(e.createdAt); timestamp(e.updatedAt)
     }
 
-    mutating func deploymentInput(_ i: DeploymentEventInput) {
-        string(i.productName); string(i.version); string(i.environmentName); byte(i.status.code)
-        string(i.deployedBy); string(i.deployedByEmail); string(i.deployedByName)
-        string(i.scmSha); string(i.scmRepository); string(i.scmBranch); string(i.deployURL)
-        string(i.buildNumber); string(i.sourceSystem); string(i.invokeID)
-        timestamp(i.startedAt); timestamp(i.completedAt); json(i.extraMetadata)
+    /// Status, times and the packed text fields (in their ``EventField`` order): how events and
+    /// records of every kind store their fields, so that a new field needs no codec change.
+    mutating func fields(status: Status, startedAt: Timestamp?, completedAt: Timestamp?, text: PackedStrings) {
+        byte(status.code); timestamp(startedAt); timestamp(completedAt)
+        packed(text)
     }
 
-    mutating func buildInput(_ i: BuildEventInput) {
-        string(i.productName); string(i.version); byte(i.status.code)
-        string(i.builtBy); string(i.builtByEmail); string(i.builtByName)
-        string(i.scmSha); string(i.scmBranch); string(i.scmRepository); string(i.buildURL)
-        string(i.buildNumber); string(i.sourceSystem); string(i.invokeID)
-        timestamp(i.startedAt); timestamp(i.completedAt); string(i.errorMessage); string(i.errorCode)
-        json(i.extraMetadata)
+    mutating func packed(_ text: PackedStrings) {
+        let bytes = text.encoded
+        count(bytes.count); self.bytes(bytes)
+    }
+
+    mutating func input<Field>(_ i: EventInput<Field>) {
+        fields(status: i.status, startedAt: i.startedAt, completedAt: i.completedAt, text: i.text)
     }
 
     mutating func deploymentEvent(_ e: AcceptedDeploymentEvent) {
         id(e.eventID); timestamp(e.recordedAt); id(e.productID); id(e.versionID); id(e.environmentID); id(e.deploymentID)
-        deploymentInput(e.input)
+        input(e.input)
     }
 
     mutating func buildEvent(_ e: AcceptedBuildEvent) {
         id(e.eventID); timestamp(e.recordedAt); id(e.productID); id(e.versionID); id(e.buildID)
-        buildInput(e.input)
+        input(e.input)
     }
 
-    // Snapshot records (format 3). A record whose text fields are those of an event the snapshot
-    // holds (the event that made a version; a build's or deployment's last event) says so in
-    // one byte instead of storing them again: usually so, and then the reader shares the
+    // Snapshot records (formats 3 and 4). A record whose text fields are those of an event the
+    // snapshot holds (the event that made a version; a build's or deployment's last event) says
+    // so in one byte instead of storing them again: usually so, and then the reader shares the
     // event's buffer, as the live state did.
 
     mutating func version(_ v: Version, creator: LoggedEvent?) {
@@ -58,22 +58,16 @@ extension BinaryWriter {
         id(b.id); id(b.productID); id(b.versionID); byte(b.status.code)
         timestamp(b.startedAt); timestamp(b.completedAt)
         timestamp(b.createdAt); id(b.lastEventID); timestamp(b.lastRecordedAt)
-        if case .build(let e)? = lastEvent, b.hasText(of: e.input) { byte(1); return }
-        byte(0)
-        string(b.buildNumber); string(b.buildURL); string(b.scmSha); string(b.scmBranch); string(b.scmRepository)
-        string(b.builtBy); string(b.builtByEmail); string(b.builtByName); string(b.sourceSystem); string(b.invokeID)
-        string(b.errorMessage); string(b.errorCode); json(b.extraMetadata)
+        if case .build(let e)? = lastEvent, b.details.hasText(of: e.input) { byte(1); return }
+        byte(0); packed(b.details.text)
     }
 
     mutating func deployment(_ d: Deployment, lastEvent: LoggedEvent?) {
         id(d.id); id(d.productID); id(d.versionID); id(d.environmentID); byte(d.status.code)
         timestamp(d.startedAt); timestamp(d.completedAt)
         timestamp(d.createdAt); id(d.lastEventID); timestamp(d.lastRecordedAt)
-        if case .deployment(let e)? = lastEvent, d.hasText(of: e.input) { byte(1); return }
-        byte(0)
-        string(d.deployedBy); string(d.deployedByEmail); string(d.deployedByName)
-        string(d.scmSha); string(d.scmRepository); string(d.scmBranch); string(d.deployURL)
-        string(d.buildNumber); string(d.sourceSystem); string(d.invokeID); json(d.extraMetadata)
+        if case .deployment(let e)? = lastEvent, d.details.hasText(of: e.input) { byte(1); return }
+        byte(0); packed(d.details.text)
     }
 
     mutating func apiKey(_ k: APIKey) {
@@ -88,16 +82,16 @@ extension BinaryWriter {
 
     mutating func loggedEvent(_ e: LoggedEvent) {
         switch e {
-        case .deployment(let event): byte(1); deploymentEvent(event)
-        case .build(let event): byte(2); buildEvent(event)
+        case .deployment(let event): byte(3); deploymentEvent(event)
+        case .build(let event): byte(4); buildEvent(event)
         }
     }
 
     /// A change as the journal stores it: a kind byte, then the change.
     mutating func change(_ change: StateChange) {
         switch change {
-        case .deploymentEvent(let e): byte(1); deploymentEvent(e)
-        case .buildEvent(let e): byte(2); buildEvent(e)
+        case .deploymentEvent(let e): byte(8); deploymentEvent(e)
+        case .buildEvent(let e): byte(9); buildEvent(e)
         case .productSaved(let p): byte(3); product(p)
         case .productDeleted(let i): byte(4); id(i)
         case .environmentSaved(let e): byte(5); environment(e)
@@ -118,34 +112,33 @@ extension BinaryReader {
                     metadata: try json(), createdAt: try timestamp(), updatedAt: try timestamp())
     }
 
-    mutating func deploymentInput() throws(DecodingError) -> DeploymentEventInput {
-        DeploymentEventInput(
-            productName: try string(), version: try string(), environmentName: try string(), status: try status(),
-            deployedBy: try optionalString(), deployedByEmail: try optionalString(), deployedByName: try optionalString(),
-            scmSha: try optionalString(), scmRepository: try optionalString(), scmBranch: try optionalString(),
-            deployURL: try optionalString(), buildNumber: try optionalString(), sourceSystem: try optionalString(),
-            invokeID: try optionalString(), startedAt: try optionalTimestamp(), completedAt: try optionalTimestamp(),
-            extraMetadata: try optionalJSON())
+    mutating func packed() throws(DecodingError) -> PackedStrings {
+        let start = offset
+        guard let text = PackedStrings(validating: try bytes(try count())) else {
+            throw DecodingError("invalid packed text at byte \(start)")
+        }
+        return text
     }
 
-    mutating func buildInput() throws(DecodingError) -> BuildEventInput {
-        BuildEventInput(
-            productName: try string(), version: try string(), status: try status(),
-            builtBy: try optionalString(), builtByEmail: try optionalString(), builtByName: try optionalString(),
-            scmSha: try optionalString(), scmBranch: try optionalString(), scmRepository: try optionalString(),
-            buildURL: try optionalString(), buildNumber: try optionalString(), sourceSystem: try optionalString(),
-            invokeID: try optionalString(), startedAt: try optionalTimestamp(), completedAt: try optionalTimestamp(),
-            errorMessage: try optionalString(), errorCode: try optionalString(), extraMetadata: try optionalJSON())
+    mutating func input<Field>() throws(DecodingError) -> EventInput<Field> {
+        let (status, startedAt, completedAt) = (try status(), try optionalTimestamp(), try optionalTimestamp())
+        let start = offset
+        guard let input = EventInput<Field>(status: status, startedAt: startedAt, completedAt: completedAt,
+                                            text: try packed()) else {
+            throw DecodingError("event fields at byte \(start) lack a subject or have more fields than this version knows")
+        }
+        return input
     }
 
-    mutating func deploymentEvent() throws(DecodingError) -> AcceptedDeploymentEvent {
+    mutating func deploymentEvent(legacy: Bool = false) throws(DecodingError) -> AcceptedDeploymentEvent {
         AcceptedDeploymentEvent(eventID: try id(), recordedAt: try timestamp(), productID: try id(), versionID: try id(),
-                                environmentID: try id(), deploymentID: try id(), input: try deploymentInput())
+                                environmentID: try id(), deploymentID: try id(),
+                                input: legacy ? try legacyDeploymentInput() : try input())
     }
 
-    mutating func buildEvent() throws(DecodingError) -> AcceptedBuildEvent {
+    mutating func buildEvent(legacy: Bool = false) throws(DecodingError) -> AcceptedBuildEvent {
         AcceptedBuildEvent(eventID: try id(), recordedAt: try timestamp(), productID: try id(), versionID: try id(),
-                           buildID: try id(), input: try buildInput())
+                           buildID: try id(), input: legacy ? try legacyBuildInput() : try input())
     }
 
     mutating func version(creators: inout VersionCreators) throws(DecodingError) -> Version {
@@ -162,48 +155,58 @@ extension BinaryReader {
         }
     }
 
-    mutating func build(events: EventLookup) throws(DecodingError) -> Build {
-        let (id, productID, versionID, status) = (try self.id(), try self.id(), try self.id(), try self.status())
-        let (startedAt, completedAt) = (try optionalTimestamp(), try optionalTimestamp())
-        let (createdAt, lastEventID, lastRecordedAt) = (try timestamp(), try self.id(), try timestamp())
-        guard try textMarker() else {
-            return Build(id: id, productID: productID, versionID: versionID, status: status,
-                         buildNumber: try optionalString(), buildURL: try optionalString(), scmSha: try optionalString(),
-                         scmBranch: try optionalString(), scmRepository: try optionalString(), builtBy: try optionalString(),
-                         builtByEmail: try optionalString(), builtByName: try optionalString(),
-                         sourceSystem: try optionalString(), invokeID: try optionalString(), startedAt: startedAt,
-                         completedAt: completedAt, errorMessage: try optionalString(), errorCode: try optionalString(),
-                         extraMetadata: try json(), createdAt: createdAt, lastEventID: lastEventID,
-                         lastRecordedAt: lastRecordedAt)
+    /// A build record of snapshot format `format` (3 or later).
+    mutating func build(events: EventLookup, format: UInt16) throws(DecodingError) -> Build {
+        let (id, productID, versionID) = (try self.id(), try self.id(), try self.id())
+        let record = try recordDetails(
+            format: format, legacyOrder: Self.legacyBuildRecord + [.errorMessage, .errorCode]) {
+            guard case .build(let event)? = events[$0] else { return nil }
+            return event.input
         }
-        guard case .build(let event)? = events[lastEventID] else {
-            throw DecodingError("build \(id) refers to an event the snapshot does not hold")
-        }
-        return Build(id: id, productID: productID, versionID: versionID, status: status, startedAt: startedAt,
-                     completedAt: completedAt, textOf: event.input, createdAt: createdAt, lastEventID: lastEventID,
-                     lastRecordedAt: lastRecordedAt)
+        return Build(id: id, productID: productID, versionID: versionID, details: record.details,
+                     createdAt: record.createdAt, lastEventID: record.lastEventID, lastRecordedAt: record.lastRecordedAt)
     }
 
-    mutating func deployment(events: EventLookup) throws(DecodingError) -> Deployment {
+    /// A deployment record of snapshot format `format` (3 or later).
+    mutating func deployment(events: EventLookup, format: UInt16) throws(DecodingError) -> Deployment {
         let (id, productID, versionID, environmentID) = (try self.id(), try self.id(), try self.id(), try self.id())
-        let (status, startedAt, completedAt) = (try self.status(), try optionalTimestamp(), try optionalTimestamp())
-        let (createdAt, lastEventID, lastRecordedAt) = (try timestamp(), try self.id(), try timestamp())
-        guard try textMarker() else {
-            return Deployment(id: id, productID: productID, versionID: versionID, environmentID: environmentID,
-                              status: status, startedAt: startedAt, completedAt: completedAt,
-                              deployedBy: try optionalString(), deployedByEmail: try optionalString(),
-                              deployedByName: try optionalString(), scmSha: try optionalString(),
-                              scmRepository: try optionalString(), scmBranch: try optionalString(),
-                              deployURL: try optionalString(), buildNumber: try optionalString(),
-                              sourceSystem: try optionalString(), invokeID: try optionalString(), extraMetadata: try json(),
-                              createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
-        }
-        guard case .deployment(let event)? = events[lastEventID] else {
-            throw DecodingError("deployment \(id) refers to an event the snapshot does not hold")
+        let record = try recordDetails(
+            format: format, legacyOrder: Self.legacyDeploymentRecord) {
+            guard case .deployment(let event)? = events[$0] else { return nil }
+            return event.input
         }
         return Deployment(id: id, productID: productID, versionID: versionID, environmentID: environmentID,
-                          status: status, startedAt: startedAt, completedAt: completedAt, textOf: event.input,
-                          createdAt: createdAt, lastEventID: lastEventID, lastRecordedAt: lastRecordedAt)
+                          details: record.details, createdAt: record.createdAt, lastEventID: record.lastEventID,
+                          lastRecordedAt: record.lastRecordedAt)
+    }
+
+    /// A build's or deployment's fields after its ids: status, times, when it was made and last
+    /// changed, then its text (the marker, and after `0`: format 4's packed text, format 3's fields).
+    private mutating func recordDetails<Field>(
+        format: UInt16, legacyOrder: [Field], lastEvent: (EntityID) -> EventInput<Field>?
+    ) throws(DecodingError) -> (details: RecordDetails<Field>, createdAt: Timestamp, lastEventID: EntityID,
+                                lastRecordedAt: Timestamp) {
+        let (status, startedAt, completedAt) = (try self.status(), try optionalTimestamp(), try optionalTimestamp())
+        let (createdAt, lastEventID, lastRecordedAt) = (try timestamp(), try self.id(), try timestamp())
+        let details: RecordDetails<Field>
+        if try textMarker() {
+            guard let event = lastEvent(lastEventID) else {
+                throw DecodingError("a record refers to event \(lastEventID), which the snapshot does not hold")
+            }
+            details = RecordDetails(status: status, startedAt: startedAt, completedAt: completedAt, textOf: event)
+        } else if format >= 4 {
+            let start = offset
+            guard let own = RecordDetails<Field>(status: status, startedAt: startedAt, completedAt: completedAt,
+                                                 text: try packed()) else {
+                throw DecodingError("record fields at byte \(start) have more fields than this version knows")
+            }
+            details = own
+        } else {
+            var fields = try legacyFields(legacyOrder)
+            fields[.extraMetadata] = try json().text
+            details = RecordDetails(status: status, startedAt: startedAt, completedAt: completedAt, fields)
+        }
+        return (details, createdAt, lastEventID, lastRecordedAt)
     }
 
     /// Whether a record's text fields are its event's (1) or follow (0).
@@ -215,7 +218,48 @@ extension BinaryReader {
         }
     }
 
-    // Formats 1 and 2: every record with all its fields, in the order the records were written.
+    // Journal kinds 1–2 and snapshot formats 1–3 wrote each text field on its own, in an order
+    // of their own: these are those orders, kept to read those files.
+
+    static let legacyDeploymentRecord: [DeploymentField] = [
+        .deployedBy, .deployedByEmail, .deployedByName, .scmSha, .scmRepository, .scmBranch, .deployURL, .buildNumber,
+        .sourceSystem, .invokeID,
+    ]
+    static let legacyBuildRecord: [BuildField] = [
+        .buildNumber, .buildURL, .scmSha, .scmBranch, .scmRepository, .builtBy, .builtByEmail, .builtByName,
+        .sourceSystem, .invokeID,
+    ]
+    static let legacyBuildInput: [BuildField] = [
+        .builtBy, .builtByEmail, .builtByName, .scmSha, .scmBranch, .scmRepository, .buildURL, .buildNumber,
+        .sourceSystem, .invokeID,
+    ]
+
+    private mutating func legacyFields<Field>(_ order: [Field]) throws(DecodingError) -> [Field: String?] {
+        var fields: [Field: String?] = [:]
+        for field in order { fields[field] = try optionalString() }
+        return fields
+    }
+
+    private mutating func legacyDeploymentInput() throws(DecodingError) -> DeploymentEventInput {
+        var fields: [DeploymentField: String?] = [:]
+        (fields[.productName], fields[.version], fields[.environmentName]) = (try string(), try string(), try string())
+        let status = try status()
+        fields.merge(try legacyFields(Self.legacyDeploymentRecord)) { $1 }
+        let (startedAt, completedAt) = (try optionalTimestamp(), try optionalTimestamp())
+        fields[.extraMetadata] = try optionalJSON()?.text
+        return DeploymentEventInput(status: status, startedAt: startedAt, completedAt: completedAt, fields)
+    }
+
+    private mutating func legacyBuildInput() throws(DecodingError) -> BuildEventInput {
+        var fields: [BuildField: String?] = [:]
+        (fields[.productName], fields[.version]) = (try string(), try string())
+        let status = try status()
+        fields.merge(try legacyFields(Self.legacyBuildInput)) { $1 }
+        let (startedAt, completedAt) = (try optionalTimestamp(), try optionalTimestamp())
+        (fields[.errorMessage], fields[.errorCode]) = (try optionalString(), try optionalString())
+        fields[.extraMetadata] = try optionalJSON()?.text
+        return BuildEventInput(status: status, startedAt: startedAt, completedAt: completedAt, fields)
+    }
 
     mutating func versionFormat2() throws(DecodingError) -> Version {
         Version(id: try id(), productID: try id(), name: try string(), scmSha: try optionalString(),
@@ -223,23 +267,24 @@ extension BinaryReader {
     }
 
     mutating func buildFormat2() throws(DecodingError) -> Build {
-        Build(id: try id(), productID: try id(), versionID: try id(), status: try status(),
-              buildNumber: try optionalString(), buildURL: try optionalString(), scmSha: try optionalString(),
-              scmBranch: try optionalString(), scmRepository: try optionalString(), builtBy: try optionalString(),
-              builtByEmail: try optionalString(), builtByName: try optionalString(), sourceSystem: try optionalString(),
-              invokeID: try optionalString(), startedAt: try optionalTimestamp(), completedAt: try optionalTimestamp(),
-              errorMessage: try optionalString(), errorCode: try optionalString(), extraMetadata: try json(),
-              createdAt: try timestamp(), lastEventID: try id(), lastRecordedAt: try timestamp())
+        let (id, productID, versionID, status) = (try self.id(), try self.id(), try self.id(), try self.status())
+        var fields = try legacyFields(Self.legacyBuildRecord)
+        let (startedAt, completedAt) = (try optionalTimestamp(), try optionalTimestamp())
+        (fields[.errorMessage], fields[.errorCode]) = (try optionalString(), try optionalString())
+        fields[.extraMetadata] = try json().text
+        return Build(id: id, productID: productID, versionID: versionID,
+                     details: RecordDetails(status: status, startedAt: startedAt, completedAt: completedAt, fields),
+                     createdAt: try timestamp(), lastEventID: try self.id(), lastRecordedAt: try timestamp())
     }
 
     mutating func deploymentFormat2() throws(DecodingError) -> Deployment {
-        Deployment(id: try id(), productID: try id(), versionID: try id(), environmentID: try id(), status: try status(),
-                   startedAt: try optionalTimestamp(), completedAt: try optionalTimestamp(),
-                   deployedBy: try optionalString(), deployedByEmail: try optionalString(), deployedByName: try optionalString(),
-                   scmSha: try optionalString(), scmRepository: try optionalString(), scmBranch: try optionalString(),
-                   deployURL: try optionalString(), buildNumber: try optionalString(), sourceSystem: try optionalString(),
-                   invokeID: try optionalString(), extraMetadata: try json(), createdAt: try timestamp(),
-                   lastEventID: try id(), lastRecordedAt: try timestamp())
+        let (id, productID, versionID, environmentID) = (try self.id(), try self.id(), try self.id(), try self.id())
+        let (status, startedAt, completedAt) = (try self.status(), try optionalTimestamp(), try optionalTimestamp())
+        var fields = try legacyFields(Self.legacyDeploymentRecord)
+        fields[.extraMetadata] = try json().text
+        return Deployment(id: id, productID: productID, versionID: versionID, environmentID: environmentID,
+                          details: RecordDetails(status: status, startedAt: startedAt, completedAt: completedAt, fields),
+                          createdAt: try timestamp(), lastEventID: try self.id(), lastRecordedAt: try timestamp())
     }
 
     mutating func apiKey() throws(DecodingError) -> APIKey {
@@ -263,16 +308,20 @@ extension BinaryReader {
 
     mutating func loggedEvent() throws(DecodingError) -> LoggedEvent {
         switch try byte() {
-        case 1: return .deployment(try deploymentEvent())
-        case 2: return .build(try buildEvent())
+        case 1: return .deployment(try deploymentEvent(legacy: true))
+        case 2: return .build(try buildEvent(legacy: true))
+        case 3: return .deployment(try deploymentEvent())
+        case 4: return .build(try buildEvent())
         case let kind: throw DecodingError("unknown event kind \(kind)")
         }
     }
 
     mutating func change() throws(DecodingError) -> StateChange {
         switch try byte() {
-        case 1: return .deploymentEvent(try deploymentEvent())
-        case 2: return .buildEvent(try buildEvent())
+        case 1: return .deploymentEvent(try deploymentEvent(legacy: true))
+        case 2: return .buildEvent(try buildEvent(legacy: true))
+        case 8: return .deploymentEvent(try deploymentEvent())
+        case 9: return .buildEvent(try buildEvent())
         case 3: return .productSaved(try product())
         case 4: return .productDeleted(try id())
         case 5: return .environmentSaved(try environment())

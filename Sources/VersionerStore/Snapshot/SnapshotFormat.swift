@@ -34,11 +34,12 @@ public struct LoadedSnapshot: Sendable {
 /// Encodes and decodes snapshot files (documented in `snapshots/README.md`).
 public enum SnapshotFormat {
     static let magic: [UInt8] = Array("VSNP".utf8)
-    /// Version 3 writes each product's events before its other records, which refer to them
-    /// for text they share; version 2 added API keys after the environments. Versions 1 and 2
-    /// still load.
-    public static let version: UInt16 = 3
-    static let readableVersions: ClosedRange<UInt16> = 1...3
+    /// Version 4 writes events' and records' text fields packed, in their declared order (a new
+    /// field needs no new version); version 3 writes each product's events before its other
+    /// records, which refer to them for text they share; version 2 added API keys after the
+    /// environments. Versions 1 to 3 still load.
+    public static let version: UInt16 = 4
+    static let readableVersions: ClosedRange<UInt16> = 1...4
     static let headerSize = 40
     public static let fileExtension = ".snap"
 
@@ -160,8 +161,8 @@ public enum SnapshotFormat {
                 let events = EventLookup(part.events)
                 var creators = events.creators()
                 for _ in 0..<(try reader.count()) { part.versions.append(try reader.version(creators: &creators)) }
-                for _ in 0..<(try reader.count()) { part.builds.append(try reader.build(events: events)) }
-                for _ in 0..<(try reader.count()) { part.deployments.append(try reader.deployment(events: events)) }
+                for _ in 0..<(try reader.count()) { part.builds.append(try reader.build(events: events, format: header.version)) }
+                for _ in 0..<(try reader.count()) { part.deployments.append(try reader.deployment(events: events, format: header.version)) }
             } else {
                 for _ in 0..<(try reader.count()) { part.versions.append(try reader.versionFormat2()) }
                 for _ in 0..<(try reader.count()) { part.builds.append(try reader.buildFormat2()) }
