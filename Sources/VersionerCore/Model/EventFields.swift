@@ -165,10 +165,12 @@ struct FieldValues<Field: EventField>: Hashable, Sendable {
         self.text = text
     }
 
-    init(status: Status, startedAt: Timestamp?, completedAt: Timestamp?, fields: [Field: String?]) {
-        self.init(status: status, startedAt: startedAt, completedAt: completedAt,
-                  text: PackedStrings((0..<Field.count).map { Self.normalized(fields[Field(rawValue: $0)!] ?? nil,
-                                                                              of: Field(rawValue: $0)!) }))
+    init(status: Status, startedAt: Timestamp?, completedAt: Timestamp?, fields: [Field: String?],
+         setting extra: KeyValuePairs<Field, String?> = [:]) {
+        var text = [String?](repeating: nil, count: Field.count)
+        for (field, value) in fields { text[field.rawValue] = value }
+        for (field, value) in extra { text[field.rawValue] = value }
+        self.init(status: status, startedAt: startedAt, completedAt: completedAt, text: text)
     }
 
     /// Fields given by field number (`text.count` of them at most).
@@ -278,10 +280,10 @@ extension EventInput where Field == DeploymentField {
     public init(productName: String, version: String, environmentName: String, status: Status,
                 startedAt: Timestamp? = nil, completedAt: Timestamp? = nil, extraMetadata: RawJSONObject? = nil,
                 _ fields: [DeploymentField: String?] = [:]) {
-        var all = fields
-        (all[.productName], all[.version], all[.environmentName]) = (productName, version, environmentName)
-        all[.extraMetadata] = extraMetadata?.text
-        self.init(status: status, startedAt: startedAt, completedAt: completedAt, all)
+        self.init(values: FieldValues(status: status, startedAt: startedAt, completedAt: completedAt, fields: fields, setting: [
+            .productName: productName, .version: version, .environmentName: environmentName,
+            .extraMetadata: extraMetadata?.text,
+        ]))
     }
 
     public var environmentName: String { self[.environmentName] ?? "" }
@@ -293,10 +295,9 @@ extension EventInput where Field == DeploymentField {
 extension EventInput where Field == BuildField {
     public init(productName: String, version: String, status: Status = .completed, startedAt: Timestamp? = nil,
                 completedAt: Timestamp? = nil, extraMetadata: RawJSONObject? = nil, _ fields: [BuildField: String?] = [:]) {
-        var all = fields
-        (all[.productName], all[.version]) = (productName, version)
-        all[.extraMetadata] = extraMetadata?.text
-        self.init(status: status, startedAt: startedAt, completedAt: completedAt, all)
+        self.init(values: FieldValues(status: status, startedAt: startedAt, completedAt: completedAt, fields: fields, setting: [
+            .productName: productName, .version: version, .extraMetadata: extraMetadata?.text,
+        ]))
     }
 
     /// Validates a `POST /build-events/` body, reporting every invalid field at once.
