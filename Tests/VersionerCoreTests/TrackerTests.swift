@@ -6,8 +6,8 @@ struct TrackerFixture {
     let journal = InMemoryJournal()
     let tracker: Tracker
 
-    init(shards: Int = 4) {
-        tracker = Tracker(shardCount: shards, journal: journal)
+    init(shards: Int = 4, clock: any WallClock = SystemWallClock()) {
+        tracker = Tracker(shardCount: shards, journal: journal, clock: clock)
     }
 
     /// A deployment of api 1.0.0 to production.

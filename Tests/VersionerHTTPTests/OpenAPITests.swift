@@ -148,6 +148,16 @@ struct OpenAPITests {
         }
     }
 
+    @Test("Every time zone the document offers is one the server knows")
+    func timeZonesKnown() async throws {
+        try await withAPI { api in
+            let document = try await api.get("/openapi.json").json
+            let zones = document["components"]?["parameters"]?["tz"]?["schema"]?["enum"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(zones.count > 300 && zones.contains("Europe/Berlin") && zones.contains("UTC"))
+            #expect(zones.filter { !$0.isEmpty && !InsightsWindow.isKnownTimeZone($0) } == [])
+        }
+    }
+
     @Test("An operation is public in the document exactly when its route needs no key")
     func securityMatchesScopes() async throws {
         try await withAPI { api in

@@ -4,12 +4,16 @@ public struct DeploymentView: Hashable, Sendable {
     public var productName: String
     public var version: String
     public var environmentName: String
+    /// Whether it rolled its environment back to a version that ran there before.
+    public var isRollback: Bool
 
-    public init(deployment: Deployment, productName: String, version: String, environmentName: String) {
+    public init(deployment: Deployment, productName: String, version: String, environmentName: String,
+                isRollback: Bool = false) {
         self.deployment = deployment
         self.productName = productName
         self.version = version
         self.environmentName = environmentName
+        self.isRollback = isRollback
     }
 }
 
@@ -46,6 +50,7 @@ public struct VersionView: Hashable, Sendable {
     public var productName: String
     public var builds: [Build]
     public var deployedTo: [DeployedTo]
+    public var readiness: Readiness
 }
 
 /// One cell of the state matrix: a product in an environment.
@@ -161,10 +166,13 @@ public struct VersionQuery: Hashable, Sendable {
     public var product: String?
     /// A full commit SHA, matched ignoring case.
     public var scmSha: String?
+    /// Only versions that are (true) or are not (false) ready to deploy.
+    public var ready: Bool?
 
-    public init(product: String? = nil, scmSha: String? = nil) {
+    public init(product: String? = nil, scmSha: String? = nil, ready: Bool? = nil) {
         self.product = product
         self.scmSha = scmSha
+        self.ready = ready
     }
 }
 

@@ -23,6 +23,10 @@ public struct ProductState: Sendable {
     private var deploymentsByEnvironment: [EntityID: [Int]] = [:]
     private var openDeployments: [EnvironmentVersion: [Int]] = [:]
     private var slots: [EntityID: EnvironmentSlot] = [:]
+    /// Each environment's finished deployments in time order (rollbacks, DORA).
+    private var histories: [EntityID: EnvironmentHistory] = [:]
+    /// Whether each deployment (by position) is a rollback (see ``EnvironmentHistory/isRollback(_:in:)``).
+    private var rollbackFlags: [Bool] = []
 
     private struct EnvironmentVersion: Hashable {
         var environmentID: EntityID
@@ -48,6 +52,18 @@ public struct ProductState: Sendable {
     }
     public func build(id: EntityID) -> Build? { buildPosition(id).map { builds[$0] } }
     public func deployment(id: EntityID) -> Deployment? { deploymentPosition(id).map { deployments[$0] } }
+
+    /// Whether a deployment of this product is a rollback: its version had completed a
+    /// deployment to that environment before the version running there when it was deployed.
+    public func isRollback(_ deployment: Deployment) -> Bool {
+        deploymentPosition(deployment.id).map { rollbackFlags[$0] } ?? false
+    }
+
+    /// Positions of an environment's completed and failed deployments, by completion time.
+    func finishedPositions(environmentID: EntityID) -> [Int32] { histories[environmentID]?.finished ?? [] }
+
+    /// Whether the deployment at `position` is a rollback.
+    func isRollback(at position: Int) -> Bool { rollbackFlags[position] }
 
     private func versionPosition(_ id: EntityID) -> Int? { versionByID.position(of: id, in: versions, id: \.id) }
     private func buildPosition(_ id: EntityID) -> Int? { buildByID.position(of: id, in: builds, id: \.id) }
@@ -127,8 +143,10 @@ public struct ProductState: Sendable {
         guard environmentExists else { return }
 
         let position: Int
+        var previous: Deployment?
         if let existing = deploymentPosition(event.deploymentID) {
             position = existing
+            previous = deployments[position]
             deployments[position].details.lay(input)
             deployments[position].lastEventID = event.eventID
             deployments[position].lastRecordedAt = event.recordedAt
@@ -157,7 +175,41 @@ public struct ProductState: Sendable {
         slot.latest = position
         if input.status == .completed { slot.current = position }
         slots[event.environmentID] = slot
+        noteHistory(at: position, before: previous)
         product.updatedAt = max(product.updatedAt, event.recordedAt)
+    }
+
+    /// Keeps the environment's history and the rollback flags up to date after the deployment
+    /// at `position` changed (from `previous`, or was created).
+    private mutating func noteHistory(at position: Int, before previous: Deployment?) {
+        let deployment = deployments[position]
+        let environmentID = deployment.environmentID
+        if rollbackFlags.count < deployments.count { rollbackFlags.append(false) }
+        if let previous, EnvironmentHistory.isFinished(previous) {
+            // A late event to a finished deployment: rare, so the environment is worked out again.
+            if (previous.status, previous.completedAt, EnvironmentHistory.moment(of: previous))
+                != (deployment.status, deployment.completedAt, EnvironmentHistory.moment(of: deployment)) {
+                rebuildHistory(environmentID: environmentID)
+            }
+            return
+        }
+        if EnvironmentHistory.isFinished(deployment) {
+            histories[environmentID, default: EnvironmentHistory()].insert(position, in: deployments)
+            if deployment.status == .completed, let time = deployment.completedAt {
+                // What runs here from `time` on has changed for every deployment made after it.
+                for other in deploymentsByEnvironment[environmentID] ?? [] where EnvironmentHistory.moment(of: deployments[other]) > time {
+                    rollbackFlags[other] = histories[environmentID]!.isRollback(other, in: deployments)
+                }
+            }
+        }
+        rollbackFlags[position] = histories[environmentID]?.isRollback(position, in: deployments) ?? false
+    }
+
+    private mutating func rebuildHistory(environmentID: EntityID) {
+        let positions = deploymentsByEnvironment[environmentID] ?? []
+        let history = EnvironmentHistory(positions: positions, in: deployments)
+        histories[environmentID] = history
+        for position in positions { rollbackFlags[position] = history.isRollback(position, in: deployments) }
     }
 
     /// Applies an accepted build event.
@@ -259,6 +311,9 @@ public struct ProductState: Sendable {
             }
             slots[deployment.environmentID] = slot
         }
+        histories = [:]
+        rollbackFlags = Array(repeating: false, count: deployments.count)
+        for environmentID in deploymentsByEnvironment.keys { rebuildHistory(environmentID: environmentID) }
     }
 
     /// A state rebuilt from its primary data (for snapshots).

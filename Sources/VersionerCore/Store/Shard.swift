@@ -78,9 +78,10 @@ actor Shard {
             let sequence = try append(.deploymentEvent(event))
             products.apply(.deploymentEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
-            let deployment = products[productID]!.deployment(id: deploymentID)!
+            let applied = products[productID]!
+            let deployment = applied.deployment(id: deploymentID)!
             let view = DeploymentView(deployment: deployment, productName: input.productName, version: input.version,
-                                      environmentName: environment.name)
+                                      environmentName: environment.name, isRollback: applied.isRollback(deployment))
             return .done((sequence, Recorded(subject: view, eventID: event.eventID, recordedAt: now)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
@@ -260,7 +261,8 @@ struct ShardContents {
     func view(_ deployment: Deployment, in state: ProductState) -> DeploymentView {
         DeploymentView(deployment: deployment, productName: state.product.name,
                        version: state.version(id: deployment.versionID)?.name ?? "",
-                       environmentName: catalog.environmentName(deployment.environmentID))
+                       environmentName: catalog.environmentName(deployment.environmentID),
+                       isRollback: state.isRollback(deployment))
     }
 
     func view(_ build: Build, in state: ProductState) -> BuildView {
@@ -273,7 +275,8 @@ struct ShardContents {
             return DeployedTo(environment: environment, deploymentID: deployment.id, deployedAt: deployment.deployedAt)
         }
         .sorted { ($0.environment.type.displayRank, $0.environment.name) < ($1.environment.type.displayRank, $1.environment.name) }
-        return VersionView(version: version, productName: state.product.name, builds: state.builds(ofVersion: version.id),
-                           deployedTo: deployedTo)
+        let builds = state.builds(ofVersion: version.id)
+        return VersionView(version: version, productName: state.product.name, builds: builds, deployedTo: deployedTo,
+                           readiness: Readiness(builds: builds))
     }
 }

@@ -280,7 +280,11 @@ public final class Tracker: Sendable {
         let candidates = await gather(product: query.product) { contents in
             let states = contents.products(named: query.product)
             let sources = states.map { state in AscendingSource(query.scmSha.map { state.versions(withSha: $0) } ?? state.versions) }
-            return page.newest(merging: sources, id: \.id) { _ in true }.map { contents.view($0.element, in: states[$0.source]) }
+            let matches: (Version) -> Bool = { version in
+                guard let wanted = query.ready, let state = contents.products[version.productID] else { return true }
+                return Readiness(builds: state.builds(ofVersion: version.id)).ready == wanted
+            }
+            return page.newest(merging: sources, id: \.id, where: matches).map { contents.view($0.element, in: states[$0.source]) }
         }
         return page.page(candidates.flatMap { $0 }, id: \.version.id)
     }
@@ -401,6 +405,53 @@ public final class Tracker: Sendable {
             }.map(\.element)
         }
         return page.page(candidates.flatMap { $0 }, id: \.id)
+    }
+
+    // MARK: Insights (docs/API.md §6)
+
+    /// The time now, by the tracker's clock (the default end of an insights window).
+    public func now() -> Timestamp { services.clock.now() }
+
+    /// Build tracking: each shard counts its products' builds, and the counts are merged.
+    public func buildInsights(_ query: BuildInsightsQuery) async throws(TrackerError) -> BuildInsights {
+        let parts = await gather(product: query.product) { contents in
+            var insights = BuildInsights(query: query)
+            let states = contents.products(named: query.product)
+            for state in states { insights.count(state) }
+            return (found: !states.isEmpty, insights: insights)
+        }
+        if query.product != nil, !parts.contains(where: \.found) { throw .notFound("Product not found") }
+        var result = BuildInsights(query: query)
+        for part in parts { result.add(part.insights) }
+        result.finish()
+        return result
+    }
+
+    /// The environments a DORA query covers: those named, else every environment of `type`.
+    public func environments(named names: [String], orType type: EnvironmentType) throws(TrackerError) -> [Environment] {
+        let catalog = services.catalog.snapshot
+        guard !names.isEmpty else { return catalog.environments.values.filter { $0.type == type } }
+        var found: [Environment] = []
+        for name in names {
+            guard let environment = catalog.environment(named: name) else { throw .notFound("Environment not found: \(name)") }
+            found.append(environment)
+        }
+        return found
+    }
+
+    /// The DORA figures: each shard works out its products' samples, and the samples are merged.
+    public func dora(_ query: DoraQuery) async throws(TrackerError) -> DoraInsights {
+        let parts = await gather(product: query.product) { contents in
+            var insights = DoraInsights(query: query)
+            let states = contents.products(named: query.product)
+            for state in states { insights.count(state) }
+            return (found: !states.isEmpty, insights: insights)
+        }
+        if query.product != nil, !parts.contains(where: \.found) { throw .notFound("Product not found") }
+        var result = DoraInsights(query: query)
+        for part in parts { result.add(part.insights) }
+        result.finish()
+        return result
     }
 
     /// How much the tracker holds, for `/metrics`.

@@ -17,6 +17,12 @@ public struct FieldError: Hashable, Sendable {
         case notOneOf([String])
         case invalidCursor
         case notUUID
+        /// Not a time zone of the IANA database.
+        case unknownTimeZone
+        /// `since` after `until`.
+        case windowOrder
+        /// A window cut into more buckets than `limit`.
+        case tooManyBuckets(limit: Int)
     }
 
     /// Where the field is: `["body", "product_name"]`, `["query", "limit"]`, `["path", "id"]`.
@@ -42,6 +48,9 @@ public struct FieldError: Hashable, Sendable {
         case .notOneOf: return "type_error.enum"
         case .invalidCursor: return "value_error.cursor"
         case .notUUID: return "type_error.uuid"
+        case .unknownTimeZone: return "value_error.time_zone"
+        case .windowOrder: return "value_error.window"
+        case .tooManyBuckets: return "value_error.window.too_long"
         }
     }
 
@@ -62,6 +71,10 @@ public struct FieldError: Hashable, Sendable {
             return "value is not a valid enumeration member; permitted: " + words.joined(separator: ", ")
         case .invalidCursor: return "invalid cursor"
         case .notUUID: return "value is not a valid uuid"
+        case .unknownTimeZone: return "unknown time zone: expected an IANA name such as Europe/Berlin"
+        case .windowOrder: return "since must not be after until"
+        case .tooManyBuckets(let limit):
+            return "the window spans more than \(limit) buckets of this interval (at most three years of days)"
         }
     }
 

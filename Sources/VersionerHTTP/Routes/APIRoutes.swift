@@ -15,7 +15,7 @@ struct APIRoutes {
     let eventPages = AnswerCache<PageKey<EventQuery>, EncodedPage>()
 
     var all: [Route] {
-        eventRoutes + productRoutes + environmentRoutes + queryRoutes + keyRoutes + adminRoutes
+        eventRoutes + productRoutes + environmentRoutes + queryRoutes + insightRoutes + keyRoutes + adminRoutes
     }
 
     // MARK: Events (§3)
@@ -110,7 +110,8 @@ struct APIRoutes {
         return [
             Route(.get, "/versions") { input throws(APIError) in
                 var reader = QueryReader(input.query)
-                let query = VersionQuery(product: reader.text("product"), scmSha: reader.text("scm_sha"))
+                let query = VersionQuery(product: reader.text("product"), scmSha: reader.text("scm_sha"),
+                                         ready: reader.bool("ready"))
                 let page = reader.page()
                 try reader.check()
                 return Reply.list(await input.tracker.versions(query, page), for: input) { $0.version($1) }
@@ -175,6 +176,39 @@ struct APIRoutes {
                     Reply.encodePage(await input.tracker.events(query, page)) { $0.event($1) }
                 }
                 return Reply.list(answer, for: input)
+            },
+        ]
+    }
+
+    // MARK: Insights (§6)
+
+    private var insightRoutes: [Route] {
+        [
+            Route(.get, "/insights/builds") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let (product, branch) = (reader.text("product"), reader.text("branch"))
+                let window = reader.insightsWindow(now: input.tracker.now())
+                try reader.check()
+                guard let window else { throw APIError.internalError }  // nil only with an error, thrown above
+                let query = BuildInsightsQuery(product: product, branch: branch, window: window)
+                let insights = try await tracked { () throws(TrackerError) in try await input.tracker.buildInsights(query) }
+                return Reply.json(for: input) { $0.buildInsights(insights) }
+            },
+            Route(.get, "/insights/dora") { input throws(APIError) in
+                var reader = QueryReader(input.query)
+                let product = reader.text("product")
+                let names = input.query.values("environment")
+                let type = reader.environmentType("environment_type") ?? .production
+                let window = reader.insightsWindow(now: input.tracker.now())
+                try reader.check()
+                guard let window else { throw APIError.internalError }  // nil only with an error, thrown above
+                let environments = try await tracked { () throws(TrackerError) in
+                    try input.tracker.environments(named: names, orType: type)
+                }
+                let query = DoraQuery(product: product, environmentIDs: Set(environments.map(\.id)), window: window)
+                let insights = try await tracked { () throws(TrackerError) in try await input.tracker.dora(query) }
+                let shown = environments.map(\.name).sorted()
+                return Reply.json(for: input) { $0.dora(insights, environments: shown) }
             },
         ]
     }

@@ -15,6 +15,11 @@ struct QueryParameters: Sendable {
         }
     }
 
+    /// Every non-empty value given for `name`, in order (a repeated parameter).
+    func values(_ name: String) -> [String] {
+        pairs.filter { $0.name == name && !$0.value.isEmpty }.map(\.value)
+    }
+
     /// The last value given for `name`.
     subscript(name: String) -> String? {
         pairs.last(where: { $0.name == name })?.value
@@ -100,6 +105,47 @@ struct QueryReader {
             return nil
         }
         return timestamp
+    }
+
+    /// `true` or `false`.
+    mutating func bool(_ name: String) -> Bool? {
+        guard let value = text(name) else { return nil }
+        switch value {
+        case "true": return true
+        case "false": return false
+        default:
+            errors.append(FieldError(["query", name], .notOneOf(["true", "false"])))
+            return nil
+        }
+    }
+
+    /// The window of an insights query: `since` and `until` (default: the 30 days up to `now`),
+    /// `interval` (default `week`) and `tz` (default `UTC`); nil when any of them is invalid.
+    mutating func insightsWindow(now: Timestamp) -> InsightsWindow? {
+        let until = timestamp("until") ?? now
+        let since = timestamp("since") ?? Timestamp(microseconds: until.microseconds - 30 * 86_400_000_000)
+        var interval = BucketInterval.week
+        if let word = text("interval") {
+            if let chosen = BucketInterval(rawValue: word) {
+                interval = chosen
+            } else {
+                errors.append(FieldError(["query", "interval"], .notOneOf(BucketInterval.allCases.map(\.rawValue))))
+            }
+        }
+        let zone = text("tz") ?? "UTC"
+        if !InsightsWindow.isKnownTimeZone(zone) { errors.append(FieldError(["query", "tz"], .unknownTimeZone)) }
+        guard errors.isEmpty else { return nil }
+        do {
+            return try InsightsWindow(since: since, until: until, interval: interval, timeZone: zone)
+        } catch {
+            switch error {
+            case .unknownTimeZone: errors.append(FieldError(["query", "tz"], .unknownTimeZone))
+            case .sinceAfterUntil: errors.append(FieldError(["query", "since"], .windowOrder))
+            case .tooManyBuckets:
+                errors.append(FieldError(["query", "interval"], .tooManyBuckets(limit: InsightsWindow.maximumBuckets)))
+            }
+            return nil
+        }
     }
 
     /// A status filter: a canonical word or one accepted for it, exactly as written (events are

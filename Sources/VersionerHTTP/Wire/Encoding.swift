@@ -95,6 +95,8 @@ extension JSONWriter {
         field("environment_id", deployment.environmentID)
         field("environment_name", view.environmentName)
         field("status", deployment.status.rawValue)
+        key("is_rollback")
+        bool(view.isRollback)
         field("deployed_at", deployment.deployedAt)
         field("started_at", deployment.startedAt)
         field("completed_at", deployment.completedAt)
@@ -151,6 +153,8 @@ extension JSONWriter {
             endObject()
         }
         endArray()
+        key("readiness")
+        readiness(view.readiness)
         endObject()
     }
 
@@ -186,12 +190,16 @@ extension JSONWriter {
                 field("deployed_at", current?.deployment.deployedAt)
                 field("deployed_by", current?.deployment.deployedBy)
                 field("status", current?.deployment.status.rawValue)
+                key("is_rollback")
+                if let current { bool(current.isRollback) } else { null() }
                 key("latest")
                 beginObject()
                 field("deployment_id", cell.latest.deployment.id)
                 field("version", cell.latest.version)
                 field("status", cell.latest.deployment.status.rawValue)
                 field("deployed_at", cell.latest.deployment.deployedAt)
+                key("is_rollback")
+                bool(cell.latest.isRollback)
                 endObject()
                 endObject()
             }

@@ -1,0 +1,107 @@
+/// `GET /insights/builds/`: what the builds in a window say (docs/API.md §6).
+public struct BuildInsightsQuery: Hashable, Sendable {
+    public var product: String?
+    public var branch: String?
+    public var window: InsightsWindow
+
+    public init(product: String?, branch: String?, window: InsightsWindow) {
+        self.product = product
+        self.branch = branch
+        self.window = window
+    }
+}
+
+/// Counts and durations of a set of builds (the whole window, or one bucket).
+public struct BuildFigures: Hashable, Sendable {
+    public var builds = 0
+    public var completed = 0
+    public var failed = 0
+    public var aborted = 0
+    public var inProgress = 0
+    /// Durations in seconds of the builds that have one, ascending once ``finish()`` ran.
+    public var durations: [Double] = []
+
+    /// completed / (completed + failed); nil when neither.
+    public var successRate: Double? {
+        completed + failed == 0 ? nil : Double(completed) / Double(completed + failed)
+    }
+
+    mutating func count(_ build: Build, duration: Double?) {
+        builds += 1
+        switch build.status {
+        case .completed: completed += 1
+        case .failed: failed += 1
+        case .aborted: aborted += 1
+        case .pending, .started: inProgress += 1
+        }
+        if let duration { durations.append(duration) }
+    }
+
+    mutating func add(_ other: BuildFigures) {
+        builds += other.builds
+        completed += other.completed
+        failed += other.failed
+        aborted += other.aborted
+        inProgress += other.inProgress
+        durations += other.durations
+    }
+
+    mutating func finish() { durations.sort() }
+}
+
+/// The answer of `GET /insights/builds/`.
+public struct BuildInsights: Hashable, Sendable {
+    public var query: BuildInsightsQuery
+    public var totals = BuildFigures()
+    /// Distinct `scm_sha` values among the builds counted (ignoring case).
+    public var commits: Set<String> = []
+    /// One per bucket of the window, in order.
+    public var buckets: [BuildFigures]
+
+    init(query: BuildInsightsQuery) {
+        self.query = query
+        self.buckets = Array(repeating: BuildFigures(), count: query.window.bucketStarts.count)
+    }
+
+    /// Counts the builds of `state` that the query selects.
+    mutating func count(_ state: ProductState) {
+        for build in state.builds {
+            if let branch = query.branch, build[.scmBranch] != branch { continue }
+            let time = build.startedAt ?? build.completedAt ?? build.createdAt
+            guard let bucket = query.window.bucket(of: time) else { continue }
+            let duration = Self.duration(of: build)
+            totals.count(build, duration: duration)
+            buckets[bucket].count(build, duration: duration)
+            if let sha = build.scmSha, !sha.isEmpty { commits.insert(sha.lowercased()) }
+        }
+    }
+
+    mutating func add(_ other: BuildInsights) {
+        totals.add(other.totals)
+        commits.formUnion(other.commits)
+        for index in buckets.indices { buckets[index].add(other.buckets[index]) }
+    }
+
+    mutating func finish() {
+        totals.finish()
+        for index in buckets.indices { buckets[index].finish() }
+    }
+
+    /// `completed_at − started_at` when both are known, else `extra_metadata.build_duration_seconds`
+    /// when that is a number.
+    static func duration(of build: Build) -> Double? {
+        if let started = build.startedAt, let completed = build.completedAt {
+            return Double(completed.microseconds - started.microseconds) / 1_000_000
+        }
+        guard case .number(let literal)? = build.extraMetadata.member("build_duration_seconds") else { return nil }
+        return Double(literal)
+    }
+}
+
+extension RawJSONObject {
+    /// The value of a top-level member, parsing the text only when the key appears in it.
+    func member(_ key: String) -> JSONValue? {
+        guard text.utf8.count > 2, text.contains(key) else { return nil }
+        return members.last(where: { $0.key == key })?.value
+    }
+}
