@@ -1,4 +1,4 @@
-/// `GET /insights/builds/`: what the builds in a window say (docs/API.md §6).
+/// `GET /insights/builds/`: what the builds in a window say (docs/API.md §7).
 public struct BuildInsightsQuery: Hashable, Sendable {
     public var product: String?
     public var branch: String?

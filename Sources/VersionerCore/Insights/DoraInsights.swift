@@ -1,5 +1,5 @@
 /// `GET /insights/dora/`: the five DORA figures of the deployments to some environments
-/// (docs/API.md §6 gives each definition; every figure can be worked out by hand from
+/// (docs/API.md §7 gives each definition; every figure can be worked out by hand from
 /// `/deployments/` and `/builds/`).
 public struct DoraQuery: Hashable, Sendable {
     public var product: String?

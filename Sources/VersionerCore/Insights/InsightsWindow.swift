@@ -51,7 +51,7 @@ public struct InsightsWindow: Hashable, Sendable {
         self.since = since
         self.until = until
         self.interval = interval
-        self.timeZone = zone.identifier
+        self.timeZone = timeZone  // as asked: Foundation names UTC "GMT"
         self.bucketStarts = starts
     }
 

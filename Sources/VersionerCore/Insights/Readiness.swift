@@ -1,4 +1,4 @@
-/// Whether a version is ready to deploy (docs/API.md §6): its newest build completed and no
+/// Whether a version is ready to deploy (docs/API.md §7): its newest build completed and no
 /// check its pipelines reported (`extra_metadata.checks` of its builds) failed or is pending.
 public struct Readiness: Hashable, Sendable {
     /// One reported check: its name and state (`passed`, `failed`, `skipped` or `pending`).

@@ -407,7 +407,7 @@ public final class Tracker: Sendable {
         return page.page(candidates.flatMap { $0 }, id: \.id)
     }
 
-    // MARK: Insights (docs/API.md §6)
+    // MARK: Insights (docs/API.md §7)
 
     /// The time now, by the tracker's clock (the default end of an insights window).
     public func now() -> Timestamp { services.clock.now() }

@@ -180,7 +180,7 @@ struct APIRoutes {
         ]
     }
 
-    // MARK: Insights (§6)
+    // MARK: Insights (§7)
 
     private var insightRoutes: [Route] {
         [

@@ -1,6 +1,6 @@
 import VersionerCore
 
-/// The JSON shapes of docs/API.md §6. A figure without a sample is `null`, never 0 or NaN.
+/// The JSON shapes of docs/API.md §7. A figure without a sample is `null`, never 0 or NaN.
 extension JSONWriter {
     mutating func number(_ value: Double?) {
         guard let value, value.isFinite else { return null() }
