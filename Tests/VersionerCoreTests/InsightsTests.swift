@@ -43,6 +43,25 @@ func metadata(_ members: JSONMember...) -> RawJSONObject { RawJSONObject(members
 
 @Suite("Insights")
 struct InsightsTests {
+    @Test("Medians and nearest-rank percentiles by selection agree with sorting, duplicates included")
+    func statistics() {
+        #expect(Statistics.median(of: []) == nil && Statistics.nearestRank(50, of: []) == nil)
+        #expect(Statistics.median(of: [3, 1, 2]) == 2 && Statistics.median(of: [4, 1, 3, 2]) == 2.5)
+        #expect(Statistics.nearestRank(50, of: [6, 5, 4, 3, 2, 1]) == 3)  // the 3rd smallest of 6
+        #expect(Statistics.nearestRank(90, of: Array(stride(from: 10.0, through: 1, by: -1))) == 9)
+        var generator = SystemRandomNumberGenerator()
+        for count in [1, 2, 7, 100, 1_001] {
+            let values = (0..<count).map { _ in Double(Int.random(in: 0..<50, using: &generator)) }
+            let sorted = values.sorted()
+            let middle = count / 2
+            let median = count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+            #expect(Statistics.median(of: values) == median)
+            for percent in [1, 50, 90, 99, 100] {
+                #expect(Statistics.nearestRank(percent, of: values) == sorted[max(1, (percent * count + 99) / 100) - 1])
+            }
+        }
+    }
+
     @Test("Rollbacks come from the environment's own history, not from version strings")
     func rollbacks() async throws {
         let history = InsightsFixture()
@@ -73,6 +92,42 @@ struct InsightsTests {
                                        deployments: state.deployments, events: state.events)
             #expect(state.deployments.map(state.isRollback) == rebuilt.deployments.map(rebuilt.isRollback))
         }
+    }
+
+    @Test("A completion sent late changes the rollback flag of a deployment made after it")
+    func lateCompletion() async throws {
+        let history = InsightsFixture()
+        try await history.deploy("v1", .completed, completed: "2026-03-02T10:00:00Z")
+        // v1 again from 14:00, still running: v1 runs here, so this is no rollback yet.
+        let again = try await history.tracker.record(DeploymentEventInput(
+            productName: "api", version: "v1", environmentName: "production", status: .started,
+            startedAt: at("2026-03-02T14:00:00Z"))).subject
+        #expect(!again.isRollback)
+        // Then v2's deployment, completed at 12:00, is sent late: at 14:00 v2 ran, and v1 had run before it.
+        try await history.deploy("v2", .completed, completed: "2026-03-02T12:00:00Z")
+        let now = try await history.tracker.deployment(id: again.deployment.id)
+        #expect(now.isRollback)
+        // The DORA figures read the same flag: the rollback is rework once it completes.
+        let finished = try await history.tracker.record(DeploymentEventInput(
+            productName: "api", version: "v1", environmentName: "production", status: .completed,
+            completedAt: at("2026-03-02T14:10:00Z"))).subject
+        #expect(finished.deployment.id == again.deployment.id && finished.isRollback)
+        let dora = try await history.dora(since: "2026-03-02T00:00:00Z", until: "2026-03-09T00:00:00Z")
+        #expect(dora.reworkIDs == [again.deployment.id])
+        // v2 was replaced by that rollback within 24 h: a change failure.
+        #expect(dora.totals.failures == 1)
+    }
+
+    @Test("A build marked hotfix after its version was deployed makes the deployment a hotfix")
+    func lateHotfixBuild() async throws {
+        let history = InsightsFixture()
+        try await history.deploy("v1", .completed, completed: "2026-03-02T10:00:00Z")
+        let hotfix = try await history.deploy("v2", .completed, completed: "2026-03-02T11:00:00Z")
+        var dora = try await history.dora(since: "2026-03-02T00:00:00Z", until: "2026-03-09T00:00:00Z")
+        #expect(dora.reworkIDs.isEmpty)
+        try await history.build("v2", metadata: metadata(JSONMember("hotfix", .bool(true))))
+        dora = try await history.dora(since: "2026-03-02T00:00:00Z", until: "2026-03-09T00:00:00Z")
+        #expect(dora.reworkIDs == [hotfix.deployment.id] && dora.totals.failures == 1)
     }
 
     @Test("The DORA figures of a hand-made history, overall and per week")
@@ -109,19 +164,19 @@ struct InsightsTests {
         #expect(dora.reworkIDs == [d5, d6].map(\.deployment.id).sorted())
         // Recovery: each failure to the next completed deployment that is not a failure (d5):
         // d2 24 h, d3 22 h, d4 20 h → median 22.
-        #expect(totals.recoveryTimes == [20, 22, 24])
-        #expect(Statistics.median(sorted: totals.recoveryTimes) == 22)
+        #expect(totals.recoveryTimes.sorted() == [20, 22, 24])
+        #expect(Statistics.median(of: totals.recoveryTimes) == 22)
         // Gaps between completed ones: d1→d4 28 h, d4→d5 20 h, d5→d6 144 h → median 28.
-        #expect(totals.gaps == [20, 28, 144])
+        #expect(totals.gaps.sorted() == [20, 28, 144])
         // Lead times: v1 2 h, v3 10 h → median 6, p90 (nearest rank, 2nd of 2) 10.
-        #expect(totals.leadTimes == [2, 10])
-        #expect(Statistics.median(sorted: totals.leadTimes) == 6)
-        #expect(Statistics.nearestRank(90, sorted: totals.leadTimes) == 10)
+        #expect(totals.leadTimes.sorted() == [2, 10])
+        #expect(Statistics.median(of: totals.leadTimes) == 6)
+        #expect(Statistics.nearestRank(90, of: totals.leadTimes) == 10)
         // Weeks starting Monday 2 and Monday 9 March.
         #expect(dora.query.window.bucketStarts == [at("2026-03-02T00:00:00Z"), at("2026-03-09T00:00:00Z")])
         let (week1, week2) = (dora.buckets[0], dora.buckets[1])
         #expect(week1.counted == 5 && week1.completed == 3 && week1.failures == 3 && week1.rework == 1)
-        #expect(week1.changeFailRate == 0.6 && week1.leadTimes == [2, 10] && week1.recoveryTimes == [20, 22, 24])
+        #expect(week1.changeFailRate == 0.6 && week1.leadTimes.sorted() == [2, 10] && week1.recoveryTimes.sorted() == [20, 22, 24])
         #expect(week2.counted == 1 && week2.completed == 1 && week2.changeFailRate == 0 && week2.reworkRate == 1)
         #expect(week2.leadTimes.isEmpty && week2.recoveryTimes.isEmpty)
         #expect(dora.products == ["api"])
@@ -134,7 +189,7 @@ struct InsightsTests {
         try await history.deploy("v1", .completed, completed: "2026-03-02T10:00:00Z")
         let dora = try await history.dora(since: "2026-04-06T00:00:00Z", until: "2026-04-20T00:00:00Z")
         #expect(dora.totals.counted == 0 && dora.totals.changeFailRate == nil && dora.totals.reworkRate == nil)
-        #expect(Statistics.median(sorted: dora.totals.leadTimes) == nil)
+        #expect(Statistics.median(of: dora.totals.leadTimes) == nil)
         #expect(dora.buckets.count == 2 && dora.buckets.allSatisfy { $0.counted == 0 })
     }
 
@@ -148,11 +203,11 @@ struct InsightsTests {
         #expect(Set(try await history.tracker.environments(named: [], orType: .production).map(\.name))
                 == ["production", "production-eu"])
         #expect(dora.totals.completed == 2)
-        #expect(dora.totals.leadTimes == [2])
+        #expect(dora.totals.leadTimes.sorted() == [2])
         // Scoped to the EU environment alone, its own completion is the first.
         let eu = try await history.dora(since: "2026-03-02T00:00:00Z", until: "2026-03-09T00:00:00Z",
                                         environments: ["production-eu"])
-        #expect(eu.totals.completed == 1 && eu.totals.leadTimes == [3])
+        #expect(eu.totals.completed == 1 && eu.totals.leadTimes.sorted() == [3])
     }
 
     @Test("Buckets follow the zone's calendar across a DST change, and a boundary instant opens its bucket")
@@ -206,9 +261,9 @@ struct InsightsTests {
         #expect(totals.successRate == 0.8)
         // Failed and aborted builds have durations too; build 4 (running) and 6 have none:
         // 60, 120, 180, 240, 600 → p50 the 3rd (⌈2.5⌉), p90 the 5th (⌈4.5⌉).
-        #expect(totals.durations == [60, 120, 180, 240, 600])
-        #expect(Statistics.nearestRank(50, sorted: totals.durations) == 180)
-        #expect(Statistics.nearestRank(90, sorted: totals.durations) == 600)
+        #expect(totals.durations.sorted() == [60, 120, 180, 240, 600])
+        #expect(Statistics.nearestRank(50, of: totals.durations) == 180)
+        #expect(Statistics.nearestRank(90, of: totals.durations) == 600)
         #expect(all.commits == ["aaa", "bbb", "ccc"])
         #expect(all.buckets.map(\.builds) == [5, 0, 0, 2])  // March, April, May, June
         let feature = try await history.tracker.buildInsights(BuildInsightsQuery(product: "api", branch: "feature", window: window))

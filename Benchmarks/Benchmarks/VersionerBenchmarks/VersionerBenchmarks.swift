@@ -95,6 +95,44 @@ let benchmarks: @Sendable () -> Void = {
         }
     }, setup: { _ = await Fixtures.large.tracker })
 
+    // MARK: Insights on 1 000 000 deployments spread over a year
+
+    Benchmark("DORA of every product, weekly, one year", configuration: .init(maxIterations: 200), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        let query = try! await Fixtures.doraQuery(tracker, product: nil)
+        for _ in benchmark.scaledIterations {
+            blackHole(try! await tracker.dora(query))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    Benchmark("DORA of one product, weekly, one year", configuration: .init(maxIterations: 5_000), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        var queries: [DoraQuery] = []
+        for product in 0..<min(100, Fixtures.products) {
+            queries.append(try! await Fixtures.doraQuery(tracker, product: Fixtures.productName(product)))
+        }
+        for iteration in benchmark.scaledIterations {
+            blackHole(try! await tracker.dora(queries[iteration % queries.count]))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    Benchmark("Build insights of every product, weekly, one year", configuration: .init(maxIterations: 200), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        let query = BuildInsightsQuery(product: nil, branch: nil, window: Fixtures.year)
+        for _ in benchmark.scaledIterations {
+            blackHole(try! await tracker.buildInsights(query))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    Benchmark("Build insights of one product, weekly, one year", configuration: .init(maxIterations: 5_000), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        for iteration in benchmark.scaledIterations {
+            let query = BuildInsightsQuery(product: Fixtures.productName(iteration % Fixtures.products), branch: nil,
+                                           window: Fixtures.year)
+            blackHole(try! await tracker.buildInsights(query))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
     // MARK: Journal
 
     for policy in [FsyncPolicy.always, .none] {
@@ -198,10 +236,29 @@ enum Fixtures {
         return writer.bytes
     }()
 
+    /// The year the large state's history spans, from Monday 6 January 2025, in weeks.
+    static let yearStart = Timestamp(rfc3339: "2025-01-06T00:00:00Z")!
+    static let year = try! InsightsWindow(since: yearStart, until: Timestamp(microseconds: yearStart.microseconds + 364 * 86_400_000_000),
+                                          interval: .week, timeZone: "UTC")
+
+    /// The DORA query of the year for production.
+    static func doraQuery(_ tracker: Tracker, product: String?) async throws -> DoraQuery {
+        let scope = try await tracker.environments(named: [], orType: .production)
+        return DoraQuery(product: product, environmentIDs: Set(scope.map(\.id)), window: year)
+    }
+
+    /// When the `index`th deployment of a cell (of `deploymentsPerCell`) completed: spread over
+    /// the year, each product a little later than the one before.
+    static func completion(index: Int, product: Int) -> Timestamp {
+        let step = 364 * 86_400_000_000 / Int64(deploymentsPerCell)
+        return Timestamp(microseconds: yearStart.microseconds + Int64(index) * step + Int64(product) * 60_000_000)
+    }
+
     /// A completed deployment event shaped like the load script's.
-    static func deployment(product: Int, environment: Int, version: Int) -> DeploymentEventInput {
-        DeploymentEventInput(productName: productName(product), version: "1.0.\(version)",
-                             environmentName: environmentNames[environment], status: .completed,
+    static func deployment(product: Int, environment: Int, version: Int, status: Status = .completed,
+                           versionName: String? = nil, completedAt: Timestamp? = nil) -> DeploymentEventInput {
+        DeploymentEventInput(productName: productName(product), version: versionName ?? "1.0.\(version)",
+                             environmentName: environmentNames[environment], status: status, completedAt: completedAt,
                              [.deployedBy: "ci-bot", .scmSha: "3f6c1a2b9d8e7f60514a2b3c4d5e6f708192a3b4",
                               .sourceSystem: "github", .invokeID: "run-\(version)"])
     }
@@ -240,12 +297,30 @@ actor LargeState {
         let journal = try! FileJournal(directory: data.journal, nextSequence: 1, options: .init(policy: .none),
                                        logger: Fixtures.quietLogger, onFatal: { fatalError($0) })
         let tracker = Tracker(shardCount: 4, journal: journal)
+        // A year of history: every deployment completes at its own time; production's versions
+        // are built an hour before (one build in ten fails), one deployment in fifteen fails and
+        // one in twenty-five goes back to the version before the last (a rollback).
         var version = 0
-        for _ in 0..<Fixtures.deploymentsPerCell {
+        for index in 0..<Fixtures.deploymentsPerCell {
             for product in 0..<Fixtures.products {
                 for environment in 0..<Fixtures.environments {
                     version += 1
-                    _ = try! await tracker.record(Fixtures.deployment(product: product, environment: environment, version: version))
+                    let time = Fixtures.completion(index: index, product: product)
+                    guard environment == 3 else {
+                        _ = try! await tracker.record(Fixtures.deployment(product: product, environment: environment,
+                                                                          version: version, completedAt: time))
+                        continue
+                    }
+                    let name = index % 25 == 24 ? "1.0.\(version - 2 * Fixtures.products * Fixtures.environments)" : "1.0.\(version)"
+                    if index % 25 != 24 {
+                        let started = Timestamp(microseconds: time.microseconds - 3_600_000_000)
+                        _ = try! await tracker.record(BuildEventInput(
+                            productName: Fixtures.productName(product), version: name, status: index % 10 == 9 ? .failed : .completed,
+                            startedAt: started, completedAt: Timestamp(microseconds: started.microseconds + 300_000_000)))
+                    }
+                    _ = try! await tracker.record(Fixtures.deployment(
+                        product: product, environment: environment, version: version,
+                        status: index % 15 == 14 ? .failed : .completed, versionName: name, completedAt: time))
                 }
             }
         }

@@ -18,7 +18,7 @@ public struct BuildFigures: Hashable, Sendable {
     public var failed = 0
     public var aborted = 0
     public var inProgress = 0
-    /// Durations in seconds of the builds that have one, ascending once ``finish()`` ran.
+    /// Durations in seconds of the builds that have one, in no particular order.
     public var durations: [Double] = []
 
     /// completed / (completed + failed); nil when neither.
@@ -45,8 +45,6 @@ public struct BuildFigures: Hashable, Sendable {
         inProgress += other.inProgress
         durations += other.durations
     }
-
-    mutating func finish() { durations.sort() }
 }
 
 /// The answer of `GET /insights/builds/`.
@@ -82,11 +80,6 @@ public struct BuildInsights: Hashable, Sendable {
         for index in buckets.indices { buckets[index].add(other.buckets[index]) }
     }
 
-    mutating func finish() {
-        totals.finish()
-        for index in buckets.indices { buckets[index].finish() }
-    }
-
     /// `completed_at − started_at` when both are known, else `extra_metadata.build_duration_seconds`
     /// when that is a number.
     static func duration(of build: Build) -> Double? {
@@ -101,7 +94,26 @@ public struct BuildInsights: Hashable, Sendable {
 extension RawJSONObject {
     /// The value of a top-level member, parsing the text only when the key appears in it.
     func member(_ key: String) -> JSONValue? {
-        guard text.utf8.count > 2, text.contains(key) else { return nil }
+        guard mentions(key) else { return nil }
         return members.last(where: { $0.key == key })?.value
+    }
+
+    /// Whether `word` occurs anywhere in the text: a byte search, without allocating (events are
+    /// checked for hotfix marks as they are applied), false at once for the empty object.
+    func mentions(_ word: String) -> Bool {
+        guard text.utf8.count > 2 else { return false }
+        var text = self.text
+        var word = word
+        return text.withUTF8 { haystack in
+            word.withUTF8 { needle in
+                guard !needle.isEmpty, needle.count <= haystack.count else { return false }
+                for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+                    var matched = 1
+                    while matched < needle.count, haystack[start + matched] == needle[matched] { matched += 1 }
+                    if matched == needle.count { return true }
+                }
+                return false
+            }
+        }
     }
 }

@@ -22,7 +22,7 @@ public struct DoraFigures: Hashable, Sendable {
     public var completed = 0
     public var failures = 0
     public var rework = 0
-    /// Each sample in hours, ascending once ``finish()`` ran.
+    /// Each sample in hours, in no particular order.
     public var leadTimes: [Double] = []
     public var recoveryTimes: [Double] = []
     public var gaps: [Double] = []
@@ -38,12 +38,6 @@ public struct DoraFigures: Hashable, Sendable {
         leadTimes += other.leadTimes
         recoveryTimes += other.recoveryTimes
         gaps += other.gaps
-    }
-
-    mutating func finish() {
-        leadTimes.sort()
-        recoveryTimes.sort()
-        gaps.sort()
     }
 }
 
@@ -68,76 +62,79 @@ public struct DoraInsights: Hashable, Sendable {
     /// Adds the figures of one product.
     mutating func count(_ state: ProductState) {
         let window = query.window
-        var hotfixes = HotfixCheck(state: state)
+        let deployments = state.deployments
         var firstCompletion: [EntityID: Timestamp] = [:]
         var productCounted = false
+        var failure: [Bool] = []
         for environmentID in query.environmentIDs {
-            let finished = state.finishedPositions(environmentID: environmentID).map(Int.init)
+            let finished = state.finishedPositions(environmentID: environmentID)
             guard !finished.isEmpty else { continue }
-            let deployments = state.deployments
+            firstCompletion.reserveCapacity(firstCompletion.count + finished.count)
             // Which finished deployments are change failures: failed, or completed and replaced
             // within 24 hours by a rollback or a hotfix (the next completed deployment here).
-            var failure = [Bool](repeating: false, count: finished.count)
-            var nextCompleted: Int? = nil
+            failure.removeAll(keepingCapacity: true)
+            failure.append(contentsOf: repeatElement(false, count: finished.count))
+            var next: Int? = nil  // the position of the next completed deployment
             for index in finished.indices.reversed() {
-                let deployment = deployments[finished[index]]
-                if deployment.status == .failed {
+                let position = Int(finished[index])
+                if deployments[position].status == .failed {
                     failure[index] = true
                     continue
                 }
-                if let next = nextCompleted {
-                    let replacement = deployments[finished[next]]
-                    failure[index] = replacement.completedAt!.microseconds - deployment.completedAt!.microseconds <= Self.day
-                        && (state.isRollback(at: finished[next]) || hotfixes.isHotfix(replacement))
+                if let next {
+                    failure[index] = deployments[next].completedAt!.microseconds
+                        - deployments[position].completedAt!.microseconds <= Self.day
+                        && (state.isRollback(at: next) || state.isHotfix(at: next))
                 }
-                nextCompleted = index
+                next = position
             }
             var previousCompleted: Timestamp?
-            for (index, position) in finished.enumerated() {
-                let deployment = deployments[position]
-                let time = deployment.completedAt!
-                if deployment.status == .completed, firstCompletion[deployment.versionID].map({ time < $0 }) ?? true {
-                    firstCompletion[deployment.versionID] = time
+            for index in finished.indices {
+                let position = Int(finished[index])
+                let (status, time) = (deployments[position].status, deployments[position].completedAt!)
+                let versionID = deployments[position].versionID
+                if status == .completed, firstCompletion[versionID].map({ time < $0 }) ?? true {
+                    firstCompletion[versionID] = time
                 }
                 guard let bucket = window.bucket(of: time) else { continue }
                 productCounted = true
-                var sample = DoraFigures()
-                sample.counted = 1
-                if deployment.status == .completed {
-                    sample.completed = 1
+                totals.counted += 1
+                buckets[bucket].counted += 1
+                if status == .completed {
+                    totals.completed += 1
+                    buckets[bucket].completed += 1
                     if let previousCompleted { totals.gaps.append(previousCompleted.hours(until: time)) }
                     previousCompleted = time
                 }
                 if failure[index] {
-                    sample.failures = 1
-                    failureIDs.append(deployment.id)
+                    totals.failures += 1
+                    buckets[bucket].failures += 1
+                    failureIDs.append(deployments[position].id)
                     // Recovery: the next completed deployment here that is not itself a failure.
-                    if let recovery = finished[(index + 1)...].indices.first(where: {
-                        deployments[finished[$0]].status == .completed && !failure[$0]
-                    }) {
-                        sample.recoveryTimes.append(time.hours(until: deployments[finished[recovery]].completedAt!))
+                    var later = index + 1
+                    while later < finished.count, deployments[Int(finished[later])].status != .completed || failure[later] {
+                        later += 1
+                    }
+                    if later < finished.count {
+                        let hours = time.hours(until: deployments[Int(finished[later])].completedAt!)
+                        totals.recoveryTimes.append(hours)
+                        buckets[bucket].recoveryTimes.append(hours)
                     }
                 }
-                if state.isRollback(at: position) || hotfixes.isHotfix(deployment) {
-                    sample.rework = 1
-                    reworkIDs.append(deployment.id)
+                if state.isRollback(at: position) || state.isHotfix(at: position) {
+                    totals.rework += 1
+                    buckets[bucket].rework += 1
+                    reworkIDs.append(deployments[position].id)
                 }
-                totals.add(sample)
-                buckets[bucket].add(sample)
             }
         }
         // Change lead time: each version whose first completed deployment in scope falls in
         // the window, from its first evidence to that completion.
-        for (versionID, completion) in firstCompletion {
-            guard let bucket = window.bucket(of: completion), let version = state.version(id: versionID) else { continue }
-            var evidence = version.createdAt
-            for build in state.builds(ofVersion: versionID) {
-                if let started = build.startedAt { evidence = min(evidence, started) }
-                if case .string(let text)? = build.extraMetadata.member("scm_committed_at"),
-                   let committed = Timestamp(rfc3339: text) {
-                    evidence = min(evidence, committed)
-                }
-            }
+        // (The versions are walked in order and looked up in the small table of this product:
+        // looking each version up by id instead costs a cache miss per probe on a large state.)
+        for version in state.versions where !firstCompletion.isEmpty {
+            guard let completion = firstCompletion[version.id], let bucket = window.bucket(of: completion) else { continue }
+            let evidence = state.firstEvidence(of: version)
             guard evidence < completion else { continue }
             let hours = evidence.hours(until: completion)
             totals.leadTimes.append(hours)
@@ -155,35 +152,7 @@ public struct DoraInsights: Hashable, Sendable {
     }
 
     mutating func finish() {
-        totals.finish()
-        for index in buckets.indices { buckets[index].finish() }
         failureIDs.sort()
         reworkIDs.sort()
-    }
-}
-
-/// Whether a deployment is a hotfix: `hotfix` among its `extra_metadata.tags` or its version's
-/// builds', or `extra_metadata.hotfix` true. Each version's builds are looked at once.
-struct HotfixCheck {
-    let state: ProductState
-    private var versions: [EntityID: Bool] = [:]
-
-    init(state: ProductState) {
-        self.state = state
-    }
-
-    mutating func isHotfix(_ deployment: Deployment) -> Bool {
-        if Self.marksHotfix(deployment.extraMetadata) { return true }
-        if let known = versions[deployment.versionID] { return known }
-        let builds = state.builds(ofVersion: deployment.versionID).contains { Self.marksHotfix($0.extraMetadata) }
-        versions[deployment.versionID] = builds
-        return builds
-    }
-
-    static func marksHotfix(_ metadata: RawJSONObject) -> Bool {
-        guard metadata.text.contains("hotfix") else { return false }
-        if metadata.member("hotfix") == .bool(true) { return true }
-        guard case .array(let tags)? = metadata.member("tags") else { return false }
-        return tags.contains(.string("hotfix"))
     }
 }

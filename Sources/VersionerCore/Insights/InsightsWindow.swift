@@ -87,20 +87,54 @@ extension Timestamp {
     func hours(until later: Timestamp) -> Double { Double(later.microseconds - microseconds) / 3_600_000_000 }
 }
 
-/// Medians and nearest-rank percentiles, as the insights define them.
+/// Medians and nearest-rank percentiles, as the insights define them, by selection (linear
+/// time: an answer can pool hundreds of thousands of samples, and sorting them costs more than
+/// everything else it does).
 public enum Statistics {
     /// The middle value, or the mean of the two middle ones; nil for no values.
-    public static func median(sorted values: [Double]) -> Double? {
+    public static func median(of values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
+        var values = values
         let middle = values.count / 2
-        return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+        let upper = select(middle, in: &values)
+        guard values.count % 2 == 0 else { return upper }
+        // After selection every value before `middle` is at most `upper`: the lower middle is their largest.
+        return (values[..<middle].max()! + upper) / 2
     }
 
     /// The nearest-rank `percent`-th percentile: the ⌈percent·n/100⌉-th smallest (in integers,
     /// so that 0.9 × 10 is 9, not 9.000000000000002); nil for no values.
-    public static func nearestRank(_ percent: Int, sorted values: [Double]) -> Double? {
+    public static func nearestRank(_ percent: Int, of values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
+        var values = values
         let rank = max(1, (percent * values.count + 99) / 100)
-        return values[min(rank, values.count) - 1]
+        return select(min(rank, values.count) - 1, in: &values)
+    }
+
+    /// The `k`-th smallest of `values` (from 0), leaving smaller ones before it (Hoare's selection).
+    static func select(_ k: Int, in values: inout [Double]) -> Double {
+        var low = 0, high = values.count - 1
+        while low < high {
+            let (a, b, c) = (values[low], values[(low + high) / 2], values[high])
+            let pivot = max(min(a, b), min(max(a, b), c))  // the median of three
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                high = j
+            } else if k >= i {
+                low = i
+            } else {
+                return values[k]
+            }
+        }
+        return values[k]
     }
 }

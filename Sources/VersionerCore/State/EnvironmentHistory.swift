@@ -8,9 +8,17 @@ struct EnvironmentHistory: Sendable {
     private(set) var finished: [Int32] = []
     /// Each version's first completed deployment here: when it completed.
     private var firstCompleted: [EntityID: Timestamp] = [:]
+    /// No deployment here has a later ``moment(of:)`` than this (an upper bound: a completion at
+    /// or after it changes no other deployment's flag, which spares applying it a scan).
+    private(set) var latestMoment = Timestamp(microseconds: .min)
+
+    mutating func noteMoment(of deployment: Deployment) {
+        latestMoment = max(latestMoment, Self.moment(of: deployment))
+    }
 
     /// The history of `positions` (one environment's deployments), rebuilt from scratch.
     init(positions: [Int], in deployments: [Deployment]) {
+        for position in positions { noteMoment(of: deployments[position]) }
         for position in positions where Self.isFinished(deployments[position]) {
             finished.append(Int32(position))
             note(deployments[position])

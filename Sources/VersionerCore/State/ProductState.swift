@@ -25,8 +25,14 @@ public struct ProductState: Sendable {
     private var slots: [EntityID: EnvironmentSlot] = [:]
     /// Each environment's finished deployments in time order (rollbacks, DORA).
     private var histories: [EntityID: EnvironmentHistory] = [:]
-    /// Whether each deployment (by position) is a rollback (see ``EnvironmentHistory/isRollback(_:in:)``).
-    private var rollbackFlags: [Bool] = []
+    /// What each deployment (by position) is: a rollback, a hotfix (read by the DORA figures
+    /// for every deployment, so worked out once, as events are applied).
+    private var flags: [DeploymentFlags] = []
+    /// The versions one of whose builds is marked a hotfix.
+    private var hotfixVersions: Set<EntityID> = []
+    /// Each version's first evidence, where a build gave one earlier than the version was
+    /// recorded (a build's `started_at`, or the `extra_metadata.scm_committed_at` a pipeline sent).
+    private var earlierEvidence: [EntityID: Timestamp] = [:]
 
     private struct EnvironmentVersion: Hashable {
         var environmentID: EntityID
@@ -56,14 +62,38 @@ public struct ProductState: Sendable {
     /// Whether a deployment of this product is a rollback: its version had completed a
     /// deployment to that environment before the version running there when it was deployed.
     public func isRollback(_ deployment: Deployment) -> Bool {
-        deploymentPosition(deployment.id).map { rollbackFlags[$0] } ?? false
+        deploymentPosition(deployment.id).map { flags[$0].contains(.rollback) } ?? false
     }
 
     /// Positions of an environment's completed and failed deployments, by completion time.
     func finishedPositions(environmentID: EntityID) -> [Int32] { histories[environmentID]?.finished ?? [] }
 
     /// Whether the deployment at `position` is a rollback.
-    func isRollback(at position: Int) -> Bool { rollbackFlags[position] }
+    func isRollback(at position: Int) -> Bool { flags[position].contains(.rollback) }
+
+    /// Whether the deployment at `position` is a hotfix (``DeploymentFlags/marksHotfix(_:)`` of
+    /// its own metadata or of one of its version's builds').
+    func isHotfix(at position: Int) -> Bool { flags[position].contains(.hotfix) }
+
+    /// The earliest sign of a version (where change lead time starts): the earliest of its
+    /// builds' `started_at` and `extra_metadata.scm_committed_at`, and when it was recorded.
+    func firstEvidence(of version: Version) -> Timestamp {
+        earlierEvidence[version.id].map { min($0, version.createdAt) } ?? version.createdAt
+    }
+
+    /// The earliest time a version's builds give, if any (read when a build changes, and on loading).
+    private func buildEvidence(ofVersion versionID: EntityID) -> Timestamp? {
+        var earliest: Timestamp?
+        for position in buildsByVersion[versionID] ?? [] {
+            let build = builds[position]
+            if let started = build.startedAt { earliest = min(earliest ?? started, started) }
+            if case .string(let text)? = build.extraMetadata.member("scm_committed_at"),
+               let committed = Timestamp(rfc3339: text) {
+                earliest = min(earliest ?? committed, committed)
+            }
+        }
+        return earliest
+    }
 
     private func versionPosition(_ id: EntityID) -> Int? { versionByID.position(of: id, in: versions, id: \.id) }
     private func buildPosition(_ id: EntityID) -> Int? { buildByID.position(of: id, in: builds, id: \.id) }
@@ -184,7 +214,10 @@ public struct ProductState: Sendable {
     private mutating func noteHistory(at position: Int, before previous: Deployment?) {
         let deployment = deployments[position]
         let environmentID = deployment.environmentID
-        if rollbackFlags.count < deployments.count { rollbackFlags.append(false) }
+        histories[environmentID, default: EnvironmentHistory()].noteMoment(of: deployment)
+        if flags.count < deployments.count { flags.append([]) }
+        flags[position].set(.hotfix, DeploymentFlags.marksHotfix(deployment.extraMetadata)
+                                || (!hotfixVersions.isEmpty && hotfixVersions.contains(deployment.versionID)))
         if let previous, EnvironmentHistory.isFinished(previous) {
             // A late event to a finished deployment: rare, so the environment is worked out again.
             if (previous.status, previous.completedAt, EnvironmentHistory.moment(of: previous))
@@ -195,21 +228,22 @@ public struct ProductState: Sendable {
         }
         if EnvironmentHistory.isFinished(deployment) {
             histories[environmentID, default: EnvironmentHistory()].insert(position, in: deployments)
-            if deployment.status == .completed, let time = deployment.completedAt {
+            if deployment.status == .completed, let time = deployment.completedAt,
+               time < histories[environmentID]!.latestMoment {
                 // What runs here from `time` on has changed for every deployment made after it.
                 for other in deploymentsByEnvironment[environmentID] ?? [] where EnvironmentHistory.moment(of: deployments[other]) > time {
-                    rollbackFlags[other] = histories[environmentID]!.isRollback(other, in: deployments)
+                    flags[other].set(.rollback, histories[environmentID]!.isRollback(other, in: deployments))
                 }
             }
         }
-        rollbackFlags[position] = histories[environmentID]?.isRollback(position, in: deployments) ?? false
+        flags[position].set(.rollback, histories[environmentID]?.isRollback(position, in: deployments) ?? false)
     }
 
     private mutating func rebuildHistory(environmentID: EntityID) {
         let positions = deploymentsByEnvironment[environmentID] ?? []
         let history = EnvironmentHistory(positions: positions, in: deployments)
         histories[environmentID] = history
-        for position in positions { rollbackFlags[position] = history.isRollback(position, in: deployments) }
+        for position in positions { flags[position].set(.rollback, history.isRollback(position, in: deployments)) }
     }
 
     /// Applies an accepted build event.
@@ -230,6 +264,16 @@ public struct ProductState: Sendable {
             buildByID.appended(to: builds, id: \.id)
             buildsByVersion[event.versionID, default: []].append(position)
             if !input.status.isTerminal { openBuildsByVersion[event.versionID, default: []].append(position) }
+        }
+        if let version = version(id: event.versionID) {
+            let evidence = buildEvidence(ofVersion: event.versionID)
+            earlierEvidence[event.versionID] = evidence.flatMap { $0 < version.createdAt ? $0 : nil }
+        }
+        if DeploymentFlags.marksHotfix(builds[position].extraMetadata), hotfixVersions.insert(event.versionID).inserted {
+            // Rare: a version turned out to be a hotfix after it was deployed.
+            for (index, deployment) in deployments.enumerated() where deployment.versionID == event.versionID {
+                flags[index].insert(.hotfix)
+            }
         }
         if input.status.isTerminal {
             if input.completedAt == nil { builds[position].completedAt = event.recordedAt }
@@ -312,7 +356,17 @@ public struct ProductState: Sendable {
             slots[deployment.environmentID] = slot
         }
         histories = [:]
-        rollbackFlags = Array(repeating: false, count: deployments.count)
+        hotfixVersions = Set(builds.filter { DeploymentFlags.marksHotfix($0.extraMetadata) }.map(\.versionID))
+        earlierEvidence = [:]
+        for version in versions {
+            if let evidence = buildEvidence(ofVersion: version.id), evidence < version.createdAt {
+                earlierEvidence[version.id] = evidence
+            }
+        }
+        flags = deployments.map { deployment in
+            DeploymentFlags.marksHotfix(deployment.extraMetadata) || hotfixVersions.contains(deployment.versionID)
+                ? .hotfix : []
+        }
         for environmentID in deploymentsByEnvironment.keys { rebuildHistory(environmentID: environmentID) }
     }
 
@@ -371,5 +425,26 @@ struct HashedPositions: Sendable {
             for byte in string.lowercased().utf8 { hasher.combine(byte) }
         }
         return hasher.finalize()
+    }
+}
+
+/// What the DORA figures need to know of each deployment, worked out as events are applied.
+struct DeploymentFlags: OptionSet, Sendable {
+    let rawValue: UInt8
+    /// It went back to a version that ran in its environment before the running one.
+    static let rollback = DeploymentFlags(rawValue: 1)
+    /// It, or a build of its version, is marked a hotfix.
+    static let hotfix = DeploymentFlags(rawValue: 2)
+
+    mutating func set(_ flag: DeploymentFlags, _ on: Bool) {
+        if on { insert(flag) } else { remove(flag) }
+    }
+
+    /// Whether metadata marks a hotfix: `hotfix` among its `tags`, or `hotfix` true.
+    static func marksHotfix(_ metadata: RawJSONObject) -> Bool {
+        guard metadata.mentions("hotfix") else { return false }
+        if metadata.member("hotfix") == .bool(true) { return true }
+        guard case .array(let tags)? = metadata.member("tags") else { return false }
+        return tags.contains(.string("hotfix"))
     }
 }

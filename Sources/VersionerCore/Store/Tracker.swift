@@ -423,7 +423,6 @@ public final class Tracker: Sendable {
         if query.product != nil, !parts.contains(where: \.found) { throw .notFound("Product not found") }
         var result = BuildInsights(query: query)
         for part in parts { result.add(part.insights) }
-        result.finish()
         return result
     }
 
