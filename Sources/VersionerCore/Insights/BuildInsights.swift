@@ -26,9 +26,9 @@ public struct BuildFigures: Hashable, Sendable {
         completed + failed == 0 ? nil : Double(completed) / Double(completed + failed)
     }
 
-    mutating func count(_ build: Build, duration: Double?) {
+    mutating func count(_ status: Status, duration: Double?) {
         builds += 1
-        switch build.status {
+        switch status {
         case .completed: completed += 1
         case .failed: failed += 1
         case .aborted: aborted += 1
@@ -63,14 +63,23 @@ public struct BuildInsights: Hashable, Sendable {
 
     /// Counts the builds of `state` that the query selects.
     mutating func count(_ state: ProductState) {
-        for build in state.builds {
-            if let branch = query.branch, build[.scmBranch] != branch { continue }
-            let time = build.startedAt ?? build.completedAt ?? build.createdAt
-            guard let bucket = query.window.bucket(of: time) else { continue }
-            let duration = Self.duration(of: build)
-            totals.count(build, duration: duration)
-            buckets[bucket].count(build, duration: duration)
-            if let sha = build.scmSha, !sha.isEmpty { commits.insert(sha.lowercased()) }
+        // By index, reading fields in place: a copy of each build would retain its text buffer,
+        // a cache miss per build on a large state.
+        let builds = state.builds
+        for index in builds.indices {
+            if let branch = query.branch, builds[index][.scmBranch] != branch { continue }
+            let (started, completed) = (builds[index].startedAt, builds[index].completedAt)
+            guard let bucket = query.window.bucket(of: started ?? completed ?? builds[index].createdAt) else { continue }
+            var duration: Double?
+            if let started, let completed {
+                duration = Double(completed.microseconds - started.microseconds) / 1_000_000
+            } else {
+                duration = Self.reportedDuration(of: builds[index])
+            }
+            let status = builds[index].status
+            totals.count(status, duration: duration)
+            buckets[bucket].count(status, duration: duration)
+            if let sha = builds[index].scmSha, !sha.isEmpty { commits.insert(sha.lowercased()) }
         }
     }
 
@@ -80,12 +89,9 @@ public struct BuildInsights: Hashable, Sendable {
         for index in buckets.indices { buckets[index].add(other.buckets[index]) }
     }
 
-    /// `completed_at − started_at` when both are known, else `extra_metadata.build_duration_seconds`
+    /// A build's duration when its times do not give one: `extra_metadata.build_duration_seconds`,
     /// when that is a number.
-    static func duration(of build: Build) -> Double? {
-        if let started = build.startedAt, let completed = build.completedAt {
-            return Double(completed.microseconds - started.microseconds) / 1_000_000
-        }
+    static func reportedDuration(of build: Build) -> Double? {
         guard case .number(let literal)? = build.extraMetadata.member("build_duration_seconds") else { return nil }
         return Double(literal)
     }
