@@ -47,8 +47,20 @@ public struct BuildFigures: Hashable, Sendable {
     }
 }
 
+/// Figures worked out product by product, in each shard, then merged.
+protocol ProductTally: Sendable {
+    mutating func count(_ state: ProductState)
+    mutating func add(_ other: Self)
+    /// Called once on the merged result.
+    mutating func finish()
+}
+
+extension ProductTally {
+    mutating func finish() {}
+}
+
 /// The answer of `GET /insights/builds/`.
-public struct BuildInsights: Hashable, Sendable {
+public struct BuildInsights: Hashable, Sendable, ProductTally {
     public var query: BuildInsightsQuery
     public var totals = BuildFigures()
     /// Distinct `scm_sha` values among the builds counted (ignoring case).

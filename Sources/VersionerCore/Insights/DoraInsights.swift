@@ -42,7 +42,7 @@ public struct DoraFigures: Hashable, Sendable {
 }
 
 /// The answer of `GET /insights/dora/`.
-public struct DoraInsights: Hashable, Sendable {
+public struct DoraInsights: Hashable, Sendable, ProductTally {
     public var query: DoraQuery
     /// The products with a counted deployment, and the environments in scope, by name.
     public var products: Set<String> = []

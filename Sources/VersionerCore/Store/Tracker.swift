@@ -414,15 +414,22 @@ public final class Tracker: Sendable {
 
     /// Build tracking: each shard counts its products' builds, and the counts are merged.
     public func buildInsights(_ query: BuildInsightsQuery) async throws(TrackerError) -> BuildInsights {
-        let parts = await gather(product: query.product) { contents in
-            var insights = BuildInsights(query: query)
-            let states = contents.products(named: query.product)
-            for state in states { insights.count(state) }
-            return (found: !states.isEmpty, insights: insights)
+        try await tally(product: query.product) { BuildInsights(query: query) }
+    }
+
+    /// Fans a per-product tally out to the shards and merges their parts; a named product that
+    /// no shard holds is a 404.
+    private func tally<T: ProductTally>(product: String?, _ make: @escaping @Sendable () -> T) async throws(TrackerError) -> T {
+        let parts = await gather(product: product) { contents in
+            var part = make()
+            let states = contents.products(named: product)
+            for state in states { part.count(state) }
+            return (found: !states.isEmpty, part: part)
         }
-        if query.product != nil, !parts.contains(where: \.found) { throw .notFound("Product not found") }
-        var result = BuildInsights(query: query)
-        for part in parts { result.add(part.insights) }
+        if product != nil, !parts.contains(where: \.found) { throw .notFound("Product not found") }
+        var result = make()
+        for part in parts { result.add(part.part) }
+        result.finish()
         return result
     }
 
@@ -440,17 +447,7 @@ public final class Tracker: Sendable {
 
     /// The DORA figures: each shard works out its products' samples, and the samples are merged.
     public func dora(_ query: DoraQuery) async throws(TrackerError) -> DoraInsights {
-        let parts = await gather(product: query.product) { contents in
-            var insights = DoraInsights(query: query)
-            let states = contents.products(named: query.product)
-            for state in states { insights.count(state) }
-            return (found: !states.isEmpty, insights: insights)
-        }
-        if query.product != nil, !parts.contains(where: \.found) { throw .notFound("Product not found") }
-        var result = DoraInsights(query: query)
-        for part in parts { result.add(part.insights) }
-        result.finish()
-        return result
+        try await tally(product: query.product) { DoraInsights(query: query) }
     }
 
     /// How much the tracker holds, for `/metrics`.
