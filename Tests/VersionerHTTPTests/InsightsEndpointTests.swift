@@ -63,6 +63,8 @@ struct InsightsEndpointTests {
             #expect(versions.map { $0["version"]?.stringValue } == ["1"])
             #expect(versions.first?["readiness"]?["checks"]?["unit_tests"]?.stringValue == "passed")
             #expect(try await api.get("/versions/?ready=maybe").status == .unprocessableContent)
+            let events = try await api.get("/events/?product=web").json.arrayValue ?? []
+            #expect(events.map { $0["is_rollback"] } == [.bool(true), .bool(false), .bool(false), .null])
         }
     }
 }

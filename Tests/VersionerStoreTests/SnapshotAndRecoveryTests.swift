@@ -156,6 +156,50 @@ struct SnapshotAndRecoveryTests {
         }
     }
 
+    @Test("The DORA figures are derived: replaying the journal, or loading a snapshot, gives the same")
+    func insightsAfterRecovery() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tracker, journal) = try openTracker(directory)
+            func at(_ text: String) -> Timestamp { Timestamp(rfc3339: text)! }
+            let history: [(String, String, Status, String)] = [
+                ("api", "1", .completed, "2026-03-02T10:00:00Z"), ("api", "2", .completed, "2026-03-02T12:00:00Z"),
+                ("api", "1", .completed, "2026-03-02T14:00:00Z"),  // a rollback: 2 is a change failure
+                ("api", "3", .failed, "2026-03-03T10:00:00Z"), ("web", "1", .completed, "2026-03-03T11:00:00Z"),
+                ("api", "3", .completed, "2026-03-04T10:00:00Z"), ("web", "2", .completed, "2026-03-05T11:00:00Z"),
+            ]
+            for (product, version, status, time) in history {
+                _ = try await tracker.record(BuildEventInput(productName: product, version: version,
+                                                             startedAt: Timestamp(microseconds: at(time).microseconds - 3_600_000_000)))
+                _ = try await tracker.record(DeploymentEventInput(productName: product, version: version, environmentName: "production",
+                                                                  status: status, completedAt: at(time)))
+            }
+            let window = try InsightsWindow(since: at("2026-03-02T00:00:00Z"), until: at("2026-03-09T00:00:00Z"),
+                                            interval: .day, timeZone: "UTC")
+            func figures(_ tracker: Tracker) async throws -> [String] {
+                let scope = try await tracker.environments(named: [], orType: .production)
+                let dora = try await tracker.dora(DoraQuery(product: nil, environmentIDs: Set(scope.map(\.id)), window: window))
+                let builds = try await tracker.buildInsights(BuildInsightsQuery(product: nil, branch: nil, window: window))
+                let t = dora.totals
+                return ["\(t.counted) \(t.completed) \(t.failures) \(t.rework)", "\(t.leadTimes.sorted())",
+                        "\(t.recoveryTimes.sorted())", "\(t.gaps.sorted())", "\(dora.failureIDs) \(dora.reworkIDs)",
+                        "\(dora.buckets.map(\.counted))", "\(builds.totals.builds) \(builds.buckets.map(\.builds))"]
+            }
+            let live = try await figures(tracker)
+            #expect(live[0] == "7 6 2 1")  // counted, completed, failures (2 and the failed 3), rework (the rollback)
+            let info = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            await journal.close()
+            // From the journal alone (the snapshot set aside), then from the snapshot.
+            try FileManager.default.moveItem(atPath: info.path, toPath: info.path + ".aside")
+            let (replayed, report) = try recovered(directory)
+            #expect(report.snapshot == nil && report.replayed > 0)
+            #expect(try await figures(replayed) == live)
+            try FileManager.default.moveItem(atPath: info.path + ".aside", toPath: info.path)
+            let (loaded, fromSnapshot) = try recovered(directory)
+            #expect(fromSnapshot.snapshot != nil && fromSnapshot.replayed == 0)
+            #expect(try await figures(loaded) == live)
+        }
+    }
+
     @Test("Old snapshots and the journal segments they have passed are pruned")
     func pruning() async throws {
         try await withTemporaryDirectory { directory in

@@ -91,7 +91,7 @@ struct TrackerContents: Equatable {
         let all = PageRequest(limit: 1000)
         deployments = await tracker.deployments(DeploymentQuery(), all).items
         builds = await tracker.builds(BuildQuery(), all).items
-        events = await tracker.events(EventQuery(), all).items
+        events = await tracker.events(EventQuery(), all).items.map(\.event)
         products = await tracker.products(all).items
         environments = tracker.environments(type: nil, all).items
         matrix = await tracker.stateMatrix(StateQuery())

@@ -30,6 +30,14 @@ public struct BuildView: Hashable, Sendable {
     }
 }
 
+/// An event of the audit log with what its deployment is now.
+public struct EventView: Hashable, Sendable {
+    public var event: LoggedEvent
+    /// Whether the deployment the event belongs to is a rollback; nil for a build event, or a
+    /// deployment dropped with its environment.
+    public var isRollback: Bool?
+}
+
 /// The answer to an accepted event: what it created or updated, and the event itself.
 public struct Recorded<Subject: Sendable>: Sendable {
     public var subject: Subject

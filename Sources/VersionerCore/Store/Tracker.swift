@@ -394,17 +394,22 @@ public final class Tracker: Sendable {
     }
 
     /// The audit log of accepted events, newest first.
-    public func events(_ query: EventQuery, _ page: PageRequest) async -> Page<LoggedEvent> {
+    public func events(_ query: EventQuery, _ page: PageRequest) async -> Page<EventView> {
         let candidates = await gather(product: query.product) { contents in
-            let sources = contents.products(named: query.product).map { AscendingSource($0.events) }
+            let states = contents.products(named: query.product)
+            let sources = states.map { AscendingSource($0.events) }
             return page.newest(merging: sources, id: \.id) { event in
                 (query.kind == nil || event.kind == query.kind)
                     && (query.status == nil || event.status == query.status)
                     && (query.environment == nil || event.environmentName == query.environment)
                     && (query.since.map { event.recordedAt >= $0 } ?? true)
-            }.map(\.element)
+            }.map { found in
+                guard case .deployment(let accepted) = found.element else { return EventView(event: found.element, isRollback: nil) }
+                let state = states[found.source]
+                return EventView(event: found.element, isRollback: state.deployment(id: accepted.deploymentID).map(state.isRollback))
+            }
         }
-        return page.page(candidates.flatMap { $0 }, id: \.id)
+        return page.page(candidates.flatMap { $0 }, id: \.event.id)
     }
 
     // MARK: Insights (docs/API.md §7)

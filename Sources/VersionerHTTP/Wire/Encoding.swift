@@ -210,12 +210,15 @@ extension JSONWriter {
         endObject()
     }
 
-    mutating func event(_ event: LoggedEvent) {
+    mutating func event(_ view: EventView) {
+        let event = view.event
         beginObject()
         field("id", event.id)
         field("event_type", event.eventType)
         field("status", event.status.rawValue)
         field("recorded_at", event.recordedAt)
+        key("is_rollback")
+        if let isRollback = view.isRollback { bool(isRollback) } else { null() }
         switch event {
         case .deployment(let accepted):
             let input = accepted.input
