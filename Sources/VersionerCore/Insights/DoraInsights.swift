@@ -130,10 +130,8 @@ public struct DoraInsights: Hashable, Sendable, ProductTally {
         }
         // Change lead time: each version whose first completed deployment in scope falls in
         // the window, from its first evidence to that completion.
-        // (The versions are walked in order and looked up in the small table of this product:
-        // looking each version up by id instead costs a cache miss per probe on a large state.)
-        for version in state.versions where !firstCompletion.isEmpty {
-            guard let completion = firstCompletion[version.id], let bucket = window.bucket(of: completion) else { continue }
+        for (versionID, completion) in firstCompletion {
+            guard let bucket = window.bucket(of: completion), let version = state.version(id: versionID) else { continue }
             let evidence = state.firstEvidence(of: version)
             guard evidence < completion else { continue }
             let hours = evidence.hours(until: completion)
