@@ -75,23 +75,25 @@ public struct BuildInsights: Hashable, Sendable, ProductTally {
 
     /// Counts the builds of `state` that the query selects.
     mutating func count(_ state: ProductState) {
-        // By index, reading fields in place: a copy of each build would retain its text buffer,
-        // a cache miss per build on a large state.
+        // By index, reading fields in place, and the text only for a field the build has: a
+        // copy of each build would retain its text buffer, a cache miss per build on a large state.
         let builds = state.builds
         for index in builds.indices {
-            if let branch = query.branch, builds[index][.scmBranch] != branch { continue }
+            if let branch = query.branch, !builds[index].details.contains(.scmBranch) || builds[index][.scmBranch] != branch { continue }
             let (started, completed) = (builds[index].startedAt, builds[index].completedAt)
             guard let bucket = query.window.bucket(of: started ?? completed ?? builds[index].createdAt) else { continue }
             var duration: Double?
             if let started, let completed {
                 duration = Double(completed.microseconds - started.microseconds) / 1_000_000
-            } else {
+            } else if builds[index].details.contains(.extraMetadata) {
                 duration = Self.reportedDuration(of: builds[index])
             }
             let status = builds[index].status
             totals.count(status, duration: duration)
             buckets[bucket].count(status, duration: duration)
-            if let sha = builds[index].scmSha, !sha.isEmpty { commits.insert(sha.lowercased()) }
+            if builds[index].details.contains(.scmSha), let sha = builds[index].scmSha, !sha.isEmpty {
+                commits.insert(sha.lowercased())
+            }
         }
     }
 

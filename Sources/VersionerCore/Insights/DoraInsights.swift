@@ -63,13 +63,14 @@ public struct DoraInsights: Hashable, Sendable, ProductTally {
     mutating func count(_ state: ProductState) {
         let window = query.window
         let deployments = state.deployments
-        var firstCompletion: [EntityID: Timestamp] = [:]
+        // Each version's first completion in each environment (by version position), as the
+        // environments' histories mark them.
+        var firstCompletions: [(version: Int32, time: Timestamp)] = []
         var productCounted = false
         var failure: [Bool] = []
         for environmentID in query.environmentIDs {
             let finished = state.finishedPositions(environmentID: environmentID)
             guard !finished.isEmpty else { continue }
-            firstCompletion.reserveCapacity(firstCompletion.count + finished.count)
             // Which finished deployments are change failures: failed, or completed and replaced
             // within 24 hours by a rollback or a hotfix (the next completed deployment here).
             failure.removeAll(keepingCapacity: true)
@@ -92,9 +93,8 @@ public struct DoraInsights: Hashable, Sendable, ProductTally {
             for index in finished.indices {
                 let position = Int(finished[index])
                 let (status, time) = (deployments[position].status, deployments[position].completedAt!)
-                let versionID = deployments[position].versionID
-                if status == .completed, firstCompletion[versionID].map({ time < $0 }) ?? true {
-                    firstCompletion[versionID] = time
+                if state.isFirstCompletion(at: position) {
+                    firstCompletions.append((Int32(state.versionPosition(ofDeploymentAt: position)), time))
                 }
                 guard let bucket = window.bucket(of: time) else { continue }
                 productCounted = true
@@ -129,10 +129,16 @@ public struct DoraInsights: Hashable, Sendable, ProductTally {
             }
         }
         // Change lead time: each version whose first completed deployment in scope falls in
-        // the window, from its first evidence to that completion.
-        for (versionID, completion) in firstCompletion {
-            guard let bucket = window.bucket(of: completion), let version = state.version(id: versionID) else { continue }
-            let evidence = state.firstEvidence(of: version)
+        // the window, from its first evidence to that completion. With several environments
+        // in scope a version can have a first completion in each: the earliest counts.
+        if query.environmentIDs.count > 1 {
+            firstCompletions.sort { ($0.version, $0.time) < ($1.version, $1.time) }
+        }
+        var previousVersion: Int32 = -1
+        for (version, completion) in firstCompletions where version != previousVersion {
+            previousVersion = version
+            guard let bucket = window.bucket(of: completion) else { continue }
+            let evidence = state.firstEvidence(ofVersionAt: Int(version))
             guard evidence < completion else { continue }
             let hours = evidence.hours(until: completion)
             totals.leadTimes.append(hours)

@@ -154,12 +154,17 @@ public enum BuildField: Int, EventField {
 /// that ``EventInput`` and ``RecordDetails`` share.
 struct FieldValues<Field: EventField>: Hashable, Sendable {
     var status: Status
+    /// Which of the first 32 fields `text` holds, derived from it: an absent field is answered
+    /// without reading the text buffer, a cache miss per record when a query reads a field of
+    /// every record of a large state. (Kept in the padding after `status`: no larger.)
+    private var present: UInt32
     private var started: PackedTimestamp
     private var completed: PackedTimestamp
-    var text: PackedStrings
+    var text: PackedStrings { didSet { present = text.presentFields } }
 
     init(status: Status, startedAt: Timestamp?, completedAt: Timestamp?, text: PackedStrings) {
         self.status = status
+        self.present = text.presentFields
         self.started = PackedTimestamp(startedAt)
         self.completed = PackedTimestamp(completedAt)
         self.text = text
@@ -185,8 +190,13 @@ struct FieldValues<Field: EventField>: Hashable, Sendable {
     var startedAt: Timestamp? { get { started.value } set { started = PackedTimestamp(newValue) } }
     var completedAt: Timestamp? { get { completed.value } set { completed = PackedTimestamp(newValue) } }
 
+    /// Whether `field` is present, read from the text buffer only for fields past the 32nd.
+    func contains(_ field: Field) -> Bool {
+        field.rawValue < 32 ? present & 1 << field.rawValue != 0 : text.contains(field.rawValue)
+    }
+
     subscript(field: Field) -> String? {
-        get { text[field.rawValue] }
+        get { contains(field) ? text[field.rawValue] : nil }
         set { text[field.rawValue] = Self.normalized(newValue, of: field) }
     }
 
@@ -345,6 +355,9 @@ public struct RecordDetails<Field: EventField>: Hashable, Sendable {
         get { field.spec.role == .record ? values[field] : nil }
         set { if field.spec.role == .record { values[field] = newValue } }
     }
+    /// Whether the record has `field`, answered without reading its text (for queries that
+    /// look at one field of every record).
+    public func contains(_ field: Field) -> Bool { field.spec.role == .record && values.contains(field) }
     /// The packed text (what snapshots store): the record fields at their field numbers.
     public var text: PackedStrings { values.text }
 

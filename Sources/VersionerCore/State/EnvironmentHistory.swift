@@ -6,8 +6,9 @@
 struct EnvironmentHistory: Sendable {
     /// Positions of the completed and failed deployments, by (`completed_at`, id).
     private(set) var finished: [Int32] = []
-    /// Each version's first completed deployment here: when it completed.
-    private var firstCompleted: [EntityID: Timestamp] = [:]
+    /// Each version's first completed deployment here (its position: the time is the
+    /// deployment's `completed_at`).
+    private var firstCompleted: [EntityID: Int32] = [:]
     /// No deployment here has a later ``moment(of:)`` than this (an upper bound: a completion at
     /// or after it changes no other deployment's flag, which spares applying it a scan).
     private(set) var latestMoment = Timestamp(microseconds: .min)
@@ -21,7 +22,7 @@ struct EnvironmentHistory: Sendable {
         for position in positions { noteMoment(of: deployments[position]) }
         for position in positions where Self.isFinished(deployments[position]) {
             finished.append(Int32(position))
-            note(deployments[position])
+            note(position, in: deployments)
         }
         finished.sort { Self.precedes(deployments[Int($0)], deployments[Int($1)]) }
     }
@@ -42,18 +43,38 @@ struct EnvironmentHistory: Sendable {
         (a.completedAt!, a.id) < (b.completedAt!, b.id)
     }
 
-    private mutating func note(_ deployment: Deployment) {
-        guard deployment.status == .completed, let time = deployment.completedAt else { return }
-        if firstCompleted[deployment.versionID].map({ time < $0 }) ?? true { firstCompleted[deployment.versionID] = time }
+    /// Notes a finished deployment; returns the position of the deployment it replaces as its
+    /// version's first completion here, if any.
+    @discardableResult
+    private mutating func note(_ position: Int, in deployments: [Deployment]) -> Int? {
+        let deployment = deployments[position]
+        guard deployment.status == .completed, let time = deployment.completedAt else { return nil }
+        guard let first = firstCompleted[deployment.versionID] else {
+            firstCompleted[deployment.versionID] = Int32(position)
+            return nil
+        }
+        guard time < completion(at: first, in: deployments) else { return nil }
+        firstCompleted[deployment.versionID] = Int32(position)
+        return Int(first)
     }
 
-    /// Adds a deployment that has just finished (usually the newest, so appended).
-    mutating func insert(_ position: Int, in deployments: [Deployment]) {
+    private func completion(at position: Int32, in deployments: [Deployment]) -> Timestamp {
+        deployments[Int(position)].completedAt!
+    }
+
+    /// Whether the deployment at `position` is its version's first completed deployment here.
+    func isFirstCompletion(_ position: Int, in deployments: [Deployment]) -> Bool {
+        firstCompleted[deployments[position].versionID] == Int32(position)
+    }
+
+    /// Adds a deployment that has just finished (usually the newest, so appended); returns the
+    /// position of the deployment it replaces as its version's first completion here, if any.
+    mutating func insert(_ position: Int, in deployments: [Deployment]) -> Int? {
         let deployment = deployments[position]
         var index = finished.count
         while index > 0, Self.precedes(deployment, deployments[Int(finished[index - 1])]) { index -= 1 }
         finished.insert(Int32(position), at: index)
-        note(deployment)
+        return note(position, in: deployments)
     }
 
     /// Whether the deployment at `position` is a rollback: its version W had completed a
@@ -62,7 +83,8 @@ struct EnvironmentHistory: Sendable {
     func isRollback(_ position: Int, in deployments: [Deployment]) -> Bool {
         let deployment = deployments[position]
         let moment = Self.moment(of: deployment)
-        guard let mine = firstCompleted[deployment.versionID], mine < moment else { return false }
+        guard let mine = firstCompleted[deployment.versionID].map({ completion(at: $0, in: deployments) }), mine < moment
+        else { return false }
         // The last completed deployment before `moment`, other than this one.
         var low = 0, high = finished.count
         while low < high {
@@ -77,7 +99,8 @@ struct EnvironmentHistory: Sendable {
         }
         guard index >= 0 else { return false }
         let running = deployments[Int(finished[index])].versionID
-        guard running != deployment.versionID, let theirs = firstCompleted[running] else { return false }
+        guard running != deployment.versionID, let theirs = firstCompleted[running].map({ completion(at: $0, in: deployments) })
+        else { return false }
         return mine < theirs
     }
 }

@@ -28,11 +28,15 @@ public struct ProductState: Sendable {
     /// What each deployment (by position) is: a rollback, a hotfix (read by the DORA figures
     /// for every deployment, so worked out once, as events are applied).
     private var flags: [DeploymentFlags] = []
+    /// The position of each deployment's version (by the deployment's position): the DORA
+    /// figures read it for every deployment, and a search by id would be a cache miss per step.
+    private var versionPositions: [Int32] = []
     /// The versions one of whose builds is marked a hotfix.
     private var hotfixVersions: Set<EntityID> = []
-    /// Each version's first evidence, where a build gave one earlier than the version was
-    /// recorded (a build's `started_at`, or the `extra_metadata.scm_committed_at` a pipeline sent).
-    private var earlierEvidence: [EntityID: Timestamp] = [:]
+    /// Each version's first evidence (by the version's position): the earliest of when it was
+    /// recorded and what its builds give (a build's `started_at`, or the
+    /// `extra_metadata.scm_committed_at` a pipeline sent).
+    private var evidence: [Timestamp] = []
 
     private struct EnvironmentVersion: Hashable {
         var environmentID: EntityID
@@ -71,25 +75,31 @@ public struct ProductState: Sendable {
     /// Whether the deployment at `position` is a rollback.
     func isRollback(at position: Int) -> Bool { flags[position].contains(.rollback) }
 
+    /// Whether the deployment at `position` is its version's first completed deployment to its
+    /// environment.
+    func isFirstCompletion(at position: Int) -> Bool { flags[position].contains(.firstCompletion) }
+
     /// Whether the deployment at `position` is a hotfix (``DeploymentFlags/marksHotfix(_:)`` of
     /// its own metadata or of one of its version's builds').
     func isHotfix(at position: Int) -> Bool { flags[position].contains(.hotfix) }
 
-    /// The earliest sign of a version (where change lead time starts): the earliest of its
-    /// builds' `started_at` and `extra_metadata.scm_committed_at`, and when it was recorded.
-    func firstEvidence(of version: Version) -> Timestamp {
-        earlierEvidence[version.id].map { min($0, version.createdAt) } ?? version.createdAt
-    }
+    /// The position of the version of the deployment at `position`.
+    func versionPosition(ofDeploymentAt position: Int) -> Int { Int(versionPositions[position]) }
 
-    /// The earliest time a version's builds give, if any (read when a build changes, and on loading).
-    private func buildEvidence(ofVersion versionID: EntityID) -> Timestamp? {
-        var earliest: Timestamp?
-        for position in buildsByVersion[versionID] ?? [] {
+    /// The earliest sign of the version at `position` (where change lead time starts): the
+    /// earliest of its builds' `started_at` and `extra_metadata.scm_committed_at`, and when it
+    /// was recorded.
+    func firstEvidence(ofVersionAt position: Int) -> Timestamp { evidence[position] }
+
+    /// The earliest sign of `version`, worked out from its builds (when a build changes, and on loading).
+    private func firstEvidence(of version: Version) -> Timestamp {
+        var earliest = version.createdAt
+        for position in buildsByVersion[version.id] ?? [] {
             let build = builds[position]
-            if let started = build.startedAt { earliest = min(earliest ?? started, started) }
+            if let started = build.startedAt { earliest = min(earliest, started) }
             if case .string(let text)? = build.extraMetadata.member("scm_committed_at"),
                let committed = Timestamp(rfc3339: text) {
-                earliest = min(earliest ?? committed, committed)
+                earliest = min(earliest, committed)
             }
         }
         return earliest
@@ -169,7 +179,7 @@ public struct ProductState: Sendable {
     public mutating func apply(_ event: AcceptedDeploymentEvent, environmentExists: Bool = true) {
         let input = event.input
         events.append(.deployment(event))
-        ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
+        let versionPosition = ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         guard environmentExists else { return }
 
         let position: Int
@@ -188,6 +198,7 @@ public struct ProductState: Sendable {
                 environmentID: event.environmentID, details: RecordDetails(of: input),
                 createdAt: event.recordedAt, lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
             deploymentByID.appended(to: deployments, id: \.id)
+            versionPositions.append(Int32(versionPosition))
             deploymentsByEnvironment[event.environmentID, default: []].append(position)
             if !input.status.isTerminal {
                 openDeployments[EnvironmentVersion(environmentID: event.environmentID, versionID: event.versionID), default: []]
@@ -227,7 +238,10 @@ public struct ProductState: Sendable {
             return
         }
         if EnvironmentHistory.isFinished(deployment) {
-            histories[environmentID, default: EnvironmentHistory()].insert(position, in: deployments)
+            if let replaced = histories[environmentID, default: EnvironmentHistory()].insert(position, in: deployments) {
+                flags[replaced].remove(.firstCompletion)
+            }
+            flags[position].set(.firstCompletion, histories[environmentID]!.isFirstCompletion(position, in: deployments))
             if deployment.status == .completed, let time = deployment.completedAt,
                time < histories[environmentID]!.latestMoment {
                 // What runs here from `time` on has changed for every deployment made after it.
@@ -243,14 +257,17 @@ public struct ProductState: Sendable {
         let positions = deploymentsByEnvironment[environmentID] ?? []
         let history = EnvironmentHistory(positions: positions, in: deployments)
         histories[environmentID] = history
-        for position in positions { flags[position].set(.rollback, history.isRollback(position, in: deployments)) }
+        for position in positions {
+            flags[position].set(.rollback, history.isRollback(position, in: deployments))
+            flags[position].set(.firstCompletion, history.isFirstCompletion(position, in: deployments))
+        }
     }
 
     /// Applies an accepted build event.
     public mutating func apply(_ event: AcceptedBuildEvent) {
         let input = event.input
         events.append(.build(event))
-        ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
+        let versionPosition = ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         let position: Int
         if let existing = buildPosition(event.buildID) {
             position = existing
@@ -265,10 +282,7 @@ public struct ProductState: Sendable {
             buildsByVersion[event.versionID, default: []].append(position)
             if !input.status.isTerminal { openBuildsByVersion[event.versionID, default: []].append(position) }
         }
-        if let version = version(id: event.versionID) {
-            let evidence = buildEvidence(ofVersion: event.versionID)
-            earlierEvidence[event.versionID] = evidence.flatMap { $0 < version.createdAt ? $0 : nil }
-        }
+        evidence[versionPosition] = firstEvidence(of: versions[versionPosition])
         if DeploymentFlags.marksHotfix(builds[position].extraMetadata), hotfixVersions.insert(event.versionID).inserted {
             // Rare: a version turned out to be a hotfix after it was deployed.
             for (index, deployment) in deployments.enumerated() where deployment.versionID == event.versionID {
@@ -298,7 +312,8 @@ public struct ProductState: Sendable {
     /// Creates the version if it is new. A version's SHA is set once, by the first event that
     /// carries one; so are its repository and branch. A new version reads them from the
     /// event's text buffer when it can (`text` laid out as `layout`), instead of copying them.
-    private mutating func ensureVersion<Field>(id: EntityID, at time: Timestamp, by event: EventInput<Field>) {
+    /// Returns the version's position.
+    private mutating func ensureVersion<Field>(id: EntityID, at time: Timestamp, by event: EventInput<Field>) -> Int {
         let (name, repository, branch) = (event.version, event.scmRepository, event.scmBranch)
         let sha = event.scmSha?.isEmpty == false ? event.scmSha : nil
         guard let position = versionPosition(id) else {
@@ -308,10 +323,11 @@ public struct ProductState: Sendable {
                           scmBranch: branch, createdAt: time)
                 : Version(id: id, productID: product.id, name: name, createdAt: time, textOf: event)
             versions.append(version)
+            evidence.append(time)
             versionByID.appended(to: versions, id: \.id)
             versionByName.insert(versions.count - 1, for: name)
             if let sha { versionsBySha.insert(versions.count - 1, for: sha) }
-            return
+            return versions.count - 1
         }
         if let sha, versions[position].scmSha == nil {
             versions[position].scmSha = sha
@@ -319,6 +335,7 @@ public struct ProductState: Sendable {
         }
         if let repository, versions[position].scmRepository == nil { versions[position].scmRepository = repository }
         if let branch, versions[position].scmBranch == nil { versions[position].scmBranch = branch }
+        return position
     }
 
     /// Rebuilds every index from the primary arrays.
@@ -357,12 +374,8 @@ public struct ProductState: Sendable {
         }
         histories = [:]
         hotfixVersions = Set(builds.filter { DeploymentFlags.marksHotfix($0.extraMetadata) }.map(\.versionID))
-        earlierEvidence = [:]
-        for version in versions {
-            if let evidence = buildEvidence(ofVersion: version.id), evidence < version.createdAt {
-                earlierEvidence[version.id] = evidence
-            }
-        }
+        evidence = versions.map(firstEvidence(of:))
+        versionPositions = deployments.map { Int32(versionPosition($0.versionID)!) }
         flags = deployments.map { deployment in
             DeploymentFlags.marksHotfix(deployment.extraMetadata) || hotfixVersions.contains(deployment.versionID)
                 ? .hotfix : []
@@ -435,6 +448,9 @@ struct DeploymentFlags: OptionSet, Sendable {
     static let rollback = DeploymentFlags(rawValue: 1)
     /// It, or a build of its version, is marked a hotfix.
     static let hotfix = DeploymentFlags(rawValue: 2)
+    /// It is the first completed deployment of its version to its environment (where change
+    /// lead time ends).
+    static let firstCompletion = DeploymentFlags(rawValue: 4)
 
     mutating func set(_ flag: DeploymentFlags, _ on: Bool) {
         if on { insert(flag) } else { remove(flag) }

@@ -97,6 +97,20 @@ public struct PackedStrings: Hashable, Sendable {
         }
     }
 
+    /// One bit per field among the first 32, set when the field is present.
+    var presentFields: UInt32 {
+        var mask: UInt32 = 0
+        var offset = 0
+        var field = 0
+        while offset < bytes.count, field < 32 {
+            let (value, next) = readVarint(at: offset)
+            if value != 0 { mask |= 1 << field }
+            offset = next + max(value - 1, 0)
+            field += 1
+        }
+        return mask
+    }
+
     /// The number of fields stored.
     public var fieldCount: Int {
         var count = 0
