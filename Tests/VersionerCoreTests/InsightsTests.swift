@@ -210,6 +210,25 @@ struct InsightsTests {
         #expect(eu.totals.completed == 1 && eu.totals.leadTimes.sorted() == [3])
     }
 
+
+    @Test("An earlier completion of a version sent late ends its lead time")
+    func earlierCompletionSentLate() async throws {
+        let history = InsightsFixture()
+        try await history.build("v1", started: "2026-03-02T08:00:00Z", completed: "2026-03-02T08:30:00Z")
+        try await history.deploy("v1", .completed, completed: "2026-03-02T14:00:00Z")
+        let before = try await history.dora(since: "2026-03-02T00:00:00Z", until: "2026-03-09T00:00:00Z")
+        #expect(before.totals.leadTimes == [6])
+        // A first deployment of v1 at 10:00, imported afterwards: the version reached
+        // production at 10:00, so its lead time is 2 h, counted once.
+        try await history.deploy("v1", .completed, completed: "2026-03-02T10:00:00Z")
+        let after = try await history.dora(since: "2026-03-02T00:00:00Z", until: "2026-03-09T00:00:00Z")
+        #expect(after.totals.completed == 2 && after.totals.leadTimes == [2])
+        // A second version's evidence: its build, started before the version's first deployment.
+        try await history.build("v2", started: "2026-03-03T09:00:00Z", completed: "2026-03-03T09:10:00Z")
+        try await history.deploy("v2", .completed, completed: "2026-03-03T12:00:00Z")
+        let both = try await history.dora(since: "2026-03-02T00:00:00Z", until: "2026-03-09T00:00:00Z")
+        #expect(both.totals.leadTimes.sorted() == [2, 3])
+    }
     @Test("Buckets follow the zone's calendar across a DST change, and a boundary instant opens its bucket")
     func bucketsAcrossDST() throws {
         // Berlin moves from +01:00 to +02:00 on Sunday 29 March 2026.
