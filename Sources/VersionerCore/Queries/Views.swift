@@ -41,8 +41,13 @@ public struct EventView: Hashable, Sendable {
 /// The answer to an accepted event: what it created or updated, and the event itself.
 public struct Recorded<Subject: Sendable>: Sendable {
     public var subject: Subject
-    public var eventID: EntityID
-    public var recordedAt: Timestamp
+    /// The event as the audit log holds it.
+    public var event: EventView
+    /// The journal sequence of the event's change.
+    public var sequence: UInt64
+
+    public var eventID: EntityID { event.event.id }
+    public var recordedAt: Timestamp { event.event.recordedAt }
 }
 
 /// An environment where a version is the current one.
@@ -200,6 +205,14 @@ public struct EventQuery: Hashable, Sendable {
         self.kind = kind
         self.status = status
         self.since = since
+    }
+
+    /// Whether `event` passes every filter but the product (which says where events are read from).
+    public func matches(_ event: LoggedEvent) -> Bool {
+        (kind == nil || event.kind == kind)
+            && (status == nil || event.status == status)
+            && (environment == nil || event.environmentName == environment)
+            && (since.map { event.recordedAt >= $0 } ?? true)
     }
 
     /// Parses a `type` filter: `deployment`, `build`, or a full type such as `deployment.completed`.

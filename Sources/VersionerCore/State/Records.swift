@@ -93,6 +93,14 @@ public enum LoggedEvent: Hashable, Sendable {
         if case .deployment(let e) = self { return e.input.environmentName }
         return nil
     }
+
+    /// The product named by the event, as it was named then.
+    public var productName: String {
+        switch self {
+        case .deployment(let e): return e.input.productName
+        case .build(let e): return e.input.productName
+        }
+    }
 }
 
 /// One change to the state, in the order it was accepted. This is what the journal stores and

@@ -82,7 +82,8 @@ actor Shard {
             let deployment = applied.deployment(id: deploymentID)!
             let view = DeploymentView(deployment: deployment, productName: input.productName, version: input.version,
                                       environmentName: environment.name, isRollback: applied.isRollback(deployment))
-            return .done((sequence, Recorded(subject: view, eventID: event.eventID, recordedAt: now)))
+            return .done((sequence, Recorded(subject: view, event: EventView(event: .deployment(event), isRollback: view.isRollback),
+                                             sequence: sequence)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
             throw error
@@ -111,7 +112,8 @@ actor Shard {
             productIDsByName[input.productName] = productID
             let build = products[productID]!.build(id: buildID)!
             let view = BuildView(build: build, productName: input.productName, version: input.version)
-            return .done((sequence, Recorded(subject: view, eventID: event.eventID, recordedAt: now)))
+            return .done((sequence, Recorded(subject: view, event: EventView(event: .build(event), isRollback: nil),
+                                             sequence: sequence)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
             throw error

@@ -5,6 +5,8 @@
 public final class Tracker: Sendable {
     private let shards: [Shard]
     private let services: ShardServices
+    /// Accepted events as they become durable, for live consumers.
+    public let feed = EventFeed()
 
     /// - Parameters:
     ///   - shardCount: how many shard actors hold the products (at least 1).
@@ -107,12 +109,16 @@ public final class Tracker: Sendable {
     /// Records a deployment event (docs/API.md §3): creates what is missing, updates the deployment it
     /// correlates to or starts a new one.
     public func record(_ input: DeploymentEventInput) async throws(TrackerError) -> Recorded<DeploymentView> {
-        try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
+        let recorded = try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
+        feed.publish(EventFeed.Item(sequence: recorded.sequence, event: recorded.event))
+        return recorded
     }
 
     /// Records a build event (docs/API.md §3). Refuses a SHA that differs from the version's.
     public func record(_ input: BuildEventInput) async throws(TrackerError) -> Recorded<BuildView> {
-        try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
+        let recorded = try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
+        feed.publish(EventFeed.Item(sequence: recorded.sequence, event: recorded.event))
+        return recorded
     }
 
     // MARK: Products
@@ -398,12 +404,7 @@ public final class Tracker: Sendable {
         let candidates = await gather(product: query.product) { contents in
             let states = contents.products(named: query.product)
             let sources = states.map { AscendingSource($0.events) }
-            return page.newest(merging: sources, id: \.id) { event in
-                (query.kind == nil || event.kind == query.kind)
-                    && (query.status == nil || event.status == query.status)
-                    && (query.environment == nil || event.environmentName == query.environment)
-                    && (query.since.map { event.recordedAt >= $0 } ?? true)
-            }.map { found in
+            return page.newest(merging: sources, id: \.id, where: query.matches).map { found in
                 guard case .deployment(let accepted) = found.element else { return EventView(event: found.element, isRollback: nil) }
                 let state = states[found.source]
                 return EventView(event: found.element, isRollback: state.deployment(id: accepted.deploymentID).map(state.isRollback))

@@ -15,7 +15,8 @@ struct APIRoutes {
     let eventPages = AnswerCache<PageKey<EventQuery>, EncodedPage>()
 
     var all: [Route] {
-        eventRoutes + productRoutes + environmentRoutes + queryRoutes + insightRoutes + keyRoutes + adminRoutes
+        eventRoutes + productRoutes + environmentRoutes + queryRoutes + [EventStream.route] + insightRoutes + keyRoutes
+            + adminRoutes
     }
 
     // MARK: Events (§3)

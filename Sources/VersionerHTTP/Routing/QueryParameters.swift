@@ -107,6 +107,16 @@ struct QueryReader {
         return timestamp
     }
 
+    /// A journal sequence given as `name`: an unsigned integer.
+    mutating func sequence(_ name: String) -> UInt64? {
+        guard let value = text(name) else { return nil }
+        guard let sequence = UInt64(value) else {
+            errors.append(FieldError(["query", name], .notInteger(minimum: 0, maximum: Int.max)))
+            return nil
+        }
+        return sequence
+    }
+
     /// `true` or `false`.
     mutating func bool(_ name: String) -> Bool? {
         guard let value = text(name) else { return nil }

@@ -1,0 +1,79 @@
+import Testing
+@testable import VersionerCore
+
+@Suite("Event feed")
+struct EventFeedTests {
+    /// The sequences of the next `count` events of a subscription.
+    func next(_ count: Int, of subscription: EventFeed.Subscription) async -> [UInt64] {
+        var sequences: [UInt64] = []
+        for await delivery in subscription.deliveries {
+            if case .event(let item) = delivery { sequences.append(item.sequence) }
+            if sequences.count == count { break }
+        }
+        return sequences
+    }
+
+    @Test("Resuming after an event delivers every later one once, then the new ones")
+    func resume() async throws {
+        let fixture = TrackerFixture()
+        var sequences: [UInt64] = []
+        for version in 1...5 {
+            sequences.append(try await fixture.deploy("api", "1.\(version)", .completed).sequence)
+        }
+        let subscription = fixture.tracker.feed.subscribe(after: sequences[1]) { _ in true }
+        let sixth = try await fixture.deploy("web", "2.0", to: "staging", .started).sequence
+        #expect(await next(4, of: subscription) == Array(sequences[2...]) + [sixth])
+        // A build event travels the same way.
+        let build = try await fixture.build("api", "1.5").sequence
+        #expect(await next(1, of: subscription) == [build])
+    }
+
+    @Test("A filter selects events, also in the backlog; an unknown id resumes by sequence")
+    func filters() async throws {
+        let fixture = TrackerFixture()
+        let first = try await fixture.deploy("api", "1.0", .completed).sequence
+        let web = try await fixture.deploy("web", "1.0", .completed).sequence
+        let failed = try await fixture.deploy("api", "1.1", .failed).sequence
+        let onlyWeb = fixture.tracker.feed.subscribe(after: first) { $0.event.event.productName == "web" }
+        let later = try await fixture.deploy("web", "1.1", .completed).sequence
+        #expect(await next(2, of: onlyWeb) == [web, later])
+        // Sequence 0 is before everything: the whole window comes.
+        let all = fixture.tracker.feed.subscribe(after: 0) { _ in true }
+        #expect(await next(4, of: all) == [first, web, failed, later])
+    }
+
+    @Test("A consumer that does not read is cut off after its limit, and the feed stops holding events for it")
+    func slowConsumer() async throws {
+        let feed = EventFeed(windowSize: 8, consumerLimit: 3)
+        let fixture = TrackerFixture()
+        let recorded = try await fixture.deploy("api", "1.0", .completed)
+        let subscription = feed.subscribe(after: nil) { _ in true }
+        #expect(feed.consumerCount == 1)
+        for sequence in 1...10 as ClosedRange<UInt64> {
+            feed.publish(EventFeed.Item(sequence: sequence, event: recorded.event))
+        }
+        #expect(feed.consumerCount == 0)
+        // It still reads what it was owed, then its stream ends: it resumes after sequence 3.
+        var delivered: [UInt64] = []
+        for await delivery in subscription.deliveries {
+            if case .event(let item) = delivery { delivered.append(item.sequence) }
+        }
+        #expect(delivered == [1, 2, 3])
+        let resumed = feed.subscribe(after: 3) { _ in true }
+        #expect(await next(3, of: resumed) == [4, 5, 6])
+    }
+
+    @Test("The window keeps the newest events; a resume from before it gets what it still holds")
+    func window() async throws {
+        let feed = EventFeed(windowSize: 4, consumerLimit: 100)
+        let recorded = try await TrackerFixture().deploy("api", "1.0", .completed)
+        for sequence in 1...10 as ClosedRange<UInt64> {
+            feed.publish(EventFeed.Item(sequence: sequence, event: recorded.event))
+        }
+        let subscription = feed.subscribe(after: 2) { _ in true }
+        #expect(await next(4, of: subscription) == [7, 8, 9, 10])
+        let fromSeven = feed.subscribe(after: 8) { _ in true }
+        feed.publish(EventFeed.Item(sequence: 11, event: recorded.event))
+        #expect(await next(3, of: fromSeven) == [9, 10, 11])
+    }
+}
