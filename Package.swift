@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The domain: model, validation, pure state, shard actors and queries. No HTTP, no files.
@@ -56,10 +57,32 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            // The OpenAPI document and the docs page are files of their own, compiled into the
-            // binary as byte arrays (no resource bundle to ship beside a static executable).
-            resources: [.embedInCode("OpenAPI/openapi.json"), .embedInCode("OpenAPI/docs.html")]
+            // The OpenAPI document, the docs page and the dashboard's templates, stylesheet and
+            // script are files of their own, compiled into the binary as byte arrays (no resource
+            // bundle to ship beside a static executable).
+            resources: [
+                .embedInCode("OpenAPI/openapi.json"), .embedInCode("OpenAPI/docs.html"),
+                .embedInCode("Dashboard/style.css"), .embedInCode("Dashboard/app.js"),
+                .embedInCode("Dashboard/Templates/chart.mustache"),
+                .embedInCode("Dashboard/Templates/deployment.mustache"),
+                .embedInCode("Dashboard/Templates/environment.mustache"),
+                .embedInCode("Dashboard/Templates/footer.mustache"),
+                .embedInCode("Dashboard/Templates/header.mustache"),
+                .embedInCode("Dashboard/Templates/insights.mustache"),
+                .embedInCode("Dashboard/Templates/list.mustache"),
+                .embedInCode("Dashboard/Templates/login.mustache"),
+                .embedInCode("Dashboard/Templates/matrix.mustache"),
+                .embedInCode("Dashboard/Templates/message.mustache"),
+                .embedInCode("Dashboard/Templates/pager.mustache"),
+                .embedInCode("Dashboard/Templates/product.mustache"),
+                .embedInCode("Dashboard/Templates/row.mustache"),
+                .embedInCode("Dashboard/Templates/search.mustache"),
+                .embedInCode("Dashboard/Templates/status.mustache"),
+                .embedInCode("Dashboard/Templates/timeline.mustache"),
+                .embedInCode("Dashboard/Templates/version.mustache"),
+            ]
         ),
         .executableTarget(
             name: "versioner",

@@ -31,6 +31,13 @@ public struct ServerConfiguration: Sendable {
     /// The origin of a web page (a dashboard on another host) allowed to call the API from a
     /// browser, such as `https://dash.example.com`, or `*` for any; nil allows none (no CORS headers).
     public var corsOrigin: String?
+    /// Whether the server serves its dashboard (the pages at `/` and `/ui/…`).
+    public var dashboard: Bool
+    /// How long a dashboard sign-in lasts.
+    public var sessionLifetime: Duration
+    /// Whether the session cookie is marked `Secure` (behind TLS; also set when a proxy sends
+    /// `X-Forwarded-Proto: https`).
+    public var cookieSecure: Bool
 
     public static let defaultMaximumBodySize = 1024 * 1024
 
@@ -38,7 +45,8 @@ public struct ServerConfiguration: Sendable {
                 maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, bootstrapAdminKey: String? = nil,
                 idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30),
                 maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024,
-                metricsRequireKey: Bool = false, corsOrigin: String? = nil) {
+                metricsRequireKey: Bool = false, corsOrigin: String? = nil, dashboard: Bool = true,
+                sessionLifetime: Duration = .seconds(12 * 3_600), cookieSecure: Bool = false) {
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -51,6 +59,9 @@ public struct ServerConfiguration: Sendable {
         self.maximumHeaderBytes = maximumHeaderBytes
         self.metricsRequireKey = metricsRequireKey
         self.corsOrigin = corsOrigin
+        self.dashboard = dashboard
+        self.sessionLifetime = sessionLifetime
+        self.cookieSecure = cookieSecure
     }
 }
 
@@ -89,13 +100,18 @@ public func buildApplication(
 public func buildResponder(configuration: ServerConfiguration, state: ServerState,
                            metrics: ServerMetrics = ServerMetrics(),
                            logger: Logger = Logger(label: "versioner")) -> VersionerResponder {
-    VersionerResponder(
+    let sessions = configuration.dashboard ? SessionStore(lifetime: configuration.sessionLifetime) : nil
+    let authenticator = Authenticator(bootstrapToken: configuration.bootstrapAdminKey, sessions: sessions)
+    let dashboard = sessions.map {
+        Dashboard(basePath: configuration.basePath, sessions: $0, authenticator: authenticator, cookieSecure: configuration.cookieSecure)
+    }
+    return VersionerResponder(
         routes: probeRoutes + APIDocumentation(basePath: configuration.basePath).routes
-            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey)] + APIRoutes().all,
+            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey)] + APIRoutes().all + (dashboard?.routes ?? []),
         basePath: configuration.basePath,
         state: state,
         maximumBodySize: configuration.maximumBodySize,
-        authenticator: Authenticator(bootstrapToken: configuration.bootstrapAdminKey),
+        authenticator: authenticator,
         middleware: middleware(configuration),
         metrics: metrics,
         logger: logger

@@ -8,11 +8,11 @@ enum EnvironmentOptions {
     static let serveOptions = [
         "host", "port", "base-path", "max-body-size", "shards", "fsync", "snapshot-interval", "snapshot-every",
         "keep-snapshots", "segment-size", "log-level", "log-format", "account", "idle-timeout", "request-timeout",
-        "max-connections", "cors-origin",
+        "max-connections", "cors-origin", "session-ttl",
     ]
     /// The on/off flags of `serve` that a variable may set: `true`/`1`/`yes` sets the flag,
     /// `false`/`0`/`no` leaves it off.
-    static let serveFlags = ["metrics-require-key"]
+    static let serveFlags = ["metrics-require-key", "cookie-secure"]
 
     static func variable(for option: String) -> String {
         "VERSIONER_" + option.uppercased().replacingOccurrences(of: "-", with: "_")

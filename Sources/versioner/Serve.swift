@@ -92,6 +92,15 @@ struct Serve: AsyncParsableCommand {
         """)
     var corsOrigin: String?
 
+    @Flag(inversion: .prefixedNo, help: "Serve the dashboard: the state matrix at /, and pages under /ui/.")
+    var dashboard = true
+
+    @Option(help: "How long a dashboard sign-in lasts, in seconds.")
+    var sessionTtl = 12 * 3_600
+
+    @Flag(help: "Mark the dashboard's session cookie Secure (serve behind TLS).")
+    var cookieSecure = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodySize > 0 else { throw ValidationError("--max-body-size must be positive") }
@@ -105,6 +114,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard idleTimeout > 0, requestTimeout > 0 else { throw ValidationError("--idle-timeout and --request-timeout must be positive") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard sessionTtl > 0 else { throw ValidationError("--session-ttl must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -152,7 +162,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, basePath: basePath, maximumBodySize: maxBodySize, bootstrapAdminKey: adminKey,
             idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections,
-            metricsRequireKey: metricsRequireKey, corsOrigin: corsOrigin)
+            metricsRequireKey: metricsRequireKey, corsOrigin: corsOrigin, dashboard: dashboard,
+            sessionLifetime: .seconds(sessionTtl), cookieSecure: cookieSecure)
         let app = buildApplication(configuration: configuration, state: state, services: [store], metrics: metrics,
                                    logger: logger)
         do {

@@ -57,9 +57,10 @@ struct AuthTests {
     func everyRouteIsGuarded() async throws {
         try await withAPI { api in
             let responder = buildResponder(configuration: ServerConfiguration(), state: ServerState(Backend(tracker: api.tracker)))
-            let guarded = responder.routes.filter { $0.scope != nil }
+            let apiRoutes = responder.routes.filter(\.isDocumented)
+            let guarded = apiRoutes.filter { $0.scope != nil }
             #expect(guarded.count > 20)
-            #expect(Set(responder.routes.filter { $0.scope == nil }.map(\.path))
+            #expect(Set(apiRoutes.filter { $0.scope == nil }.map(\.path))
                     == ["/health", "/ready", "/openapi.json", "/docs", "/metrics"])
             for route in guarded {
                 let scope = try #require(route.scope)
@@ -75,9 +76,25 @@ struct AuthTests {
                 #expect(refused.status == .forbidden, "\(route.method) \(route.path)")
                 #expect(refused.detail == "You do not have permission to perform this action")
             }
-            for route in responder.routes where route.scope == nil {
+            for route in apiRoutes where route.scope == nil {
                 let answer = try await api.with(key: nil).call(route.method, Self.path(of: route))
                 #expect(answer.status == .ok)
+            }
+            // The dashboard's pages send a visitor without a session to sign in; only the sign-in
+            // form, its stylesheet and the script answer.
+            for route in responder.routes where !route.isDocumented {
+                let answer = try await api.with(key: nil).call(route.method, Self.path(of: route))
+                switch (route.method, route.path) {
+                case (.get, "/ui/login/"), (.get, "/ui/style.css"), (.get, "/ui/app.js"):
+                    #expect(answer.status == .ok, "\(route.path)")
+                case (.post, "/ui/login/"):
+                    #expect(answer.status == .unauthorized)
+                case (.post, "/ui/logout/"):
+                    #expect(answer.status == .seeOther && answer.headers[.location] == "/ui/login")
+                default:
+                    #expect(answer.status == .seeOther, "\(route.path)")
+                    #expect(answer.headers[.location]?.hasPrefix("/ui/login?next=%2F") == true, "\(route.path)")
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
 """Live checks against the real `versioner` binary: the OpenAPI document, contract fuzzing,
-metrics and the docs page in a browser. Each test module gets its own server on a free port of
+metrics, the event stream, and the docs page and the dashboard in a browser. Each test module gets its own server on a free port of
 127.0.0.1 and a temporary data directory; every wait is bounded."""
 
 import os
@@ -7,16 +7,44 @@ import pathlib
 import re
 import secrets
 import select
+import shutil
 import subprocess
 import tempfile
 import time
 import urllib.request
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("VERSIONER_BIN", str(ROOT / ".build" / "debug" / "versioner"))
 START_TIMEOUT = 60
+# How long a browser waits for a page to show something.
+WAIT = 30
+# Where the browser checks save their screenshots (named in the test log).
+SCREENSHOTS = pathlib.Path(os.environ.get("VERSIONER_SCREENSHOTS", tempfile.gettempdir() + "/versioner-screenshots"))
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+print(f"screenshots of the browser checks: {SCREENSHOTS}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through chromedriver (Debian: chromium, chromium-driver)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.fail("chromium and chromium-driver are needed (Debian: apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,900"]:
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 class Server:

@@ -105,7 +105,7 @@ public struct BuildInsights: Hashable, Sendable, ProductTally {
 
     /// A build's duration when its times do not give one: `extra_metadata.build_duration_seconds`,
     /// when that is a number.
-    static func reportedDuration(of build: Build) -> Double? {
+    public static func reportedDuration(of build: Build) -> Double? {
         guard case .number(let literal)? = build.extraMetadata.member("build_duration_seconds") else { return nil }
         return Double(literal)
     }

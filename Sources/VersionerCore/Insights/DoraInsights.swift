@@ -52,6 +52,12 @@ public struct DoraInsights: Hashable, Sendable, ProductTally {
     public var failureIDs: [EntityID] = []
     public var reworkIDs: [EntityID] = []
 
+    /// Completed deployments per day of the window; nil for an empty window.
+    public var deploymentsPerDay: Double? {
+        let days = query.window.days
+        return days > 0 ? Double(totals.completed) / days : nil
+    }
+
     init(query: DoraQuery) {
         self.query = query
         self.buckets = Array(repeating: DoraFigures(), count: query.window.bucketStarts.count)

@@ -177,7 +177,7 @@ public struct BuildQuery: Hashable, Sendable {
 /// Filters of `GET /versions/`.
 public struct VersionQuery: Hashable, Sendable {
     public var product: String?
-    /// A full commit SHA, matched ignoring case.
+    /// A commit SHA, matched ignoring case: in full, or abbreviated to its first 7 or more hex digits.
     public var scmSha: String?
     /// Only versions that are (true) or are not (false) ready to deploy.
     public var ready: Bool?
@@ -186,6 +186,13 @@ public struct VersionQuery: Hashable, Sendable {
         self.product = product
         self.scmSha = scmSha
         self.ready = ready
+    }
+
+    /// Whether `text` is an abbreviated commit SHA: 7 to 39 hex digits (40 is a whole SHA-1).
+    public static func isAbbreviatedSha(_ text: String) -> Bool {
+        (7...39).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+        }
     }
 }
 

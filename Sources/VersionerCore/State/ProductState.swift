@@ -114,9 +114,15 @@ public struct ProductState: Sendable {
         (buildsByVersion[versionID] ?? []).map { builds[$0] }
     }
 
-    /// Versions whose `scmSha` equals `sha`, ignoring case, oldest first.
+    /// Versions whose `scmSha` equals `sha`, ignoring case, oldest first; or, for an
+    /// abbreviated SHA (``VersionQuery/isAbbreviatedSha(_:)``: 7 to 39 hex digits, as people
+    /// paste them from git), the versions whose SHA starts with it.
     public func versions(withSha sha: String) -> [Version] {
         let wanted = sha.lowercased()
+        if VersionQuery.isAbbreviatedSha(sha) {
+            // No index of prefixes: a search reads each version's SHA (a person's query, not a pipeline's).
+            return versions.filter { $0.scmSha?.lowercased().hasPrefix(wanted) ?? false }
+        }
         return versionsBySha.positions(for: sha).map { versions[$0] }.filter { $0.scmSha?.lowercased() == wanted }
     }
 

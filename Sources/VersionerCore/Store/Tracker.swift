@@ -295,6 +295,18 @@ public final class Tracker: Sendable {
         return page.page(candidates.flatMap { $0 }, id: \.version.id)
     }
 
+    /// Every version named `name`, of any product (what a person searching for a version means).
+    public func versions(named name: String) async -> [VersionView] {
+        await gather { contents in
+            contents.products.values.compactMap { state in state.version(named: name).map { contents.view($0, in: state) } }
+        }.flatMap { $0 }.sorted { ($0.productName, $0.version.id) < ($1.productName, $1.version.id) }
+    }
+
+    /// The product of that name, if any.
+    public func product(named name: String) async -> Product? {
+        await gather(product: name) { contents in contents.products(named: name).first?.product }.compactMap { $0 }.first
+    }
+
     public func version(id: EntityID) async throws(TrackerError) -> VersionView {
         let found = await gather { contents in
             contents.products.values.lazy.compactMap { state in state.version(id: id).map { contents.view($0, in: state) } }.first

@@ -13,15 +13,35 @@ struct Authenticator: Sendable {
                                           headers: [.wwwAuthenticate: "Bearer"])
     static let forbidden = APIError(.forbidden, "You do not have permission to perform this action")
 
+    /// The dashboard's sessions: a signed-in browser may read (GET, scope `read`) with its
+    /// session cookie instead of a key; never write, so that no write can be forged cross-site.
+    let sessions: SessionStore?
+
     /// Nil when the request may go on; else the 401 or 403 answer.
     func check(_ request: Request, needs scope: Scope, tracker: Tracker) -> APIError? {
-        guard let token = Self.bearerToken(request.headers[.authorization]) else { return Self.unauthenticated }
+        guard let token = Self.bearerToken(request.headers[.authorization]) else {
+            if scope == .read, request.method == .get || request.method == .head, let sessions,
+               sessions.holder(of: request, tracker: tracker, bootstrapConfigured: bootstrapToken != nil) != nil {
+                return nil
+            }
+            return Self.unauthenticated
+        }
         if let bootstrapToken, constantTimeEqual(Array(token.utf8), Array(bootstrapToken.utf8)) { return nil }
         guard let parts = APIKeys.parse(token), let key = tracker.key(publicID: parts.keyID),
               key.account == parts.account, key.matches(secret: parts.secret), key.revokedAt == nil
         else { return Self.unauthenticated }
         tracker.noteUse(of: key.id)
         return key.allows(scope) ? nil : Self.forbidden
+    }
+
+    /// Who `token` is, when it is a key that allows `read`: what signing in to the dashboard checks.
+    func reader(_ token: String, tracker: Tracker) -> SessionStore.Holder? {
+        if let bootstrapToken, constantTimeEqual(Array(token.utf8), Array(bootstrapToken.utf8)) { return .bootstrap }
+        guard let parts = APIKeys.parse(token), let key = tracker.key(publicID: parts.keyID),
+              key.account == parts.account, key.matches(secret: parts.secret), key.allows(.read)
+        else { return nil }
+        tracker.noteUse(of: key.id)
+        return .key(publicID: parts.keyID)
     }
 
     /// The token of a `Bearer` authorization (the scheme is case-insensitive).

@@ -23,6 +23,9 @@ public struct Route: Sendable {
     public let segments: [Segment]
     /// The scope a key needs; nil for the public routes.
     public let scope: Scope?
+    /// Whether the route is part of the API (and so of its OpenAPI document); the dashboard's
+    /// pages are not.
+    public let isDocumented: Bool
     let handler: Handler
 
     /// A route that needs a key: by default `read` for GET and `admin` for everything else.
@@ -42,9 +45,23 @@ public struct Route: Sendable {
         self.init(method, pattern, scope: nil, handler: .probe({ _, request in body.response(to: request) }))
     }
 
-    private init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope?, handler: Handler) {
+    /// A page of the dashboard: no key at the door (the page checks its session itself), and
+    /// not in the API's document.
+    init(page method: HTTPRequest.Method, _ pattern: String,
+         _ handler: @escaping @Sendable (RequestInput) async throws(APIError) -> Response) {
+        self.init(method, pattern, scope: nil, handler: .api(handler), isDocumented: false)
+    }
+
+    /// A file of the dashboard (its stylesheet, its script): public, not in the API's document.
+    init(asset method: HTTPRequest.Method, _ pattern: String, _ body: EncodedBody, headers: HTTPFields) {
+        self.init(method, pattern, scope: nil, handler: .probe({ _, request in body.response(to: request, headers: headers) }),
+                  isDocumented: false)
+    }
+
+    private init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope?, handler: Handler, isDocumented: Bool = true) {
         self.method = method
         self.scope = scope
+        self.isDocumented = isDocumented
         self.segments = pattern.split(separator: "/").map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }

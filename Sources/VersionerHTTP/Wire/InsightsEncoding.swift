@@ -76,8 +76,7 @@ extension JSONWriter {
         key("deployment_frequency")
         beginObject()
         field("deployments", int: totals.completed)
-        let days = insights.query.window.days
-        field("per_day", number: days > 0 ? Double(totals.completed) / days : nil)
+        field("per_day", number: insights.deploymentsPerDay)
         field("median_hours_between", number: Statistics.median(of: totals.gaps))
         endObject()
         key("change_lead_time")
