@@ -10,6 +10,7 @@ let package = Package(
         .package(name: "versioner", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         .target(name: "CHeapUsage"),
@@ -19,6 +20,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "VersionerCore", package: "versioner"),
                 .product(name: "VersionerStore", package: "versioner"),
+                .product(name: "VersionerHTTP", package: "versioner"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 "CHeapUsage",
             ],

@@ -77,3 +77,25 @@ struct EventFeedTests {
         #expect(await next(3, of: fromSeven) == [9, 10, 11])
     }
 }
+
+@Suite("State matrix pages")
+struct StateMatrixPageTests {
+    @Test("A page holds its products by name, the columns of every matching product, and the total")
+    func page() async throws {
+        let fixture = TrackerFixture()
+        for number in 0..<25 {
+            try await fixture.deploy("svc-\(String(format: "%02d", number))", "1.0", to: number == 3 ? "qa" : "production", .completed)
+        }
+        try await fixture.deploy("other", "1.0", to: "staging", .completed)
+        let (matrix, total) = await fixture.tracker.stateMatrixPage(StateQuery(), nameContains: "SVC", offset: 10, limit: 10)
+        #expect(total == 25)
+        #expect(matrix.products.map(\.product.name) == (10..<20).map { "svc-\(String(format: "%02d", $0))" })
+        // qa comes from svc-03, on another page; staging only from "other", which does not match.
+        #expect(matrix.environments.map(\.name) == ["qa", "production"])
+        let whole = await fixture.tracker.stateMatrix(StateQuery())
+        let (all, count) = await fixture.tracker.stateMatrixPage(StateQuery(), nameContains: nil, offset: 0, limit: 100)
+        #expect(count == 26 && all == whole)
+        let (past, _) = await fixture.tracker.stateMatrixPage(StateQuery(type: .staging), nameContains: nil, offset: 0, limit: 100)
+        #expect(past.products.map(\.product.name) == ["other"] && past.environments.map(\.name) == ["staging"])
+    }
+}

@@ -126,10 +126,10 @@ struct DashboardTests {
             #expect(html.contains("&lt;b&gt;2&lt;/b&gt;") && !html.contains("<b>2</b>"))
             // Columns from dev to production; the api row has no drift (1.0 in both), shows the rollback and
             // production's failed attempt of 1.2 under the running 1.0.
-            let staging = try #require(html.range(of: "data-environment=\"staging\"><a"))
-            let production = try #require(html.range(of: "data-environment=\"production\"><a"))
+            let staging = try #require(html.range(of: "<th scope=\"col\" data-environment=\"staging\">"))
+            let production = try #require(html.range(of: "<th scope=\"col\" data-environment=\"production\">"))
             #expect(staging.lowerBound < production.lowerBound)
-            let row = try #require(html.range(of: "<tr class=\"\" data-product=\"api\">"))
+            let row = try #require(html.range(of: "<tr data-product=\"api\">"))
             let rowEnd = try #require(html[row.lowerBound...].range(of: "</tr>"))
             let rowText = String(html[row.lowerBound..<rowEnd.upperBound])
             #expect(rowText.contains("↩ rollback"))
@@ -159,7 +159,7 @@ struct DashboardTests {
             }
             let html = try await browser.get("/").text
             #expect(html.components(separatedBy: "<th scope=\"col\" data-environment=").count - 1 == 30)
-            #expect(html.components(separatedBy: "<td class=\"cell").count - 1 == 30)
+            #expect(html.components(separatedBy: " data-environment=\"env-").count - 1 == 60)  // 30 headers, 30 cells
             let product = try await browser.get("/ui/products/wide")
             #expect(product.status == .ok && product.text.contains("env-29"))
             #expect(try await browser.get("/ui/products/nothing").status == .notFound)

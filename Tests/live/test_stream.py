@@ -8,16 +8,20 @@ import time
 import urllib.parse
 
 
-def post(server, product, version, environment="production"):
-    body = json.dumps(dict(product_name=product, version=version, environment_name=environment, status="completed"))
+def post(server, product, version, environment="production", **fields):
+    body = json.dumps(dict(product_name=product, version=version, environment_name=environment, status="completed", **fields))
     code, _, answer = server.request("POST", "/deployment-events/", body, key=server.admin_key)
     assert code == 200, answer
 
 
-def open_stream(server, path, headers=()):
+def open_stream(server, path, headers=(), receive_buffer=None):
     """A raw HTTP/1.1 request on its own socket (the stream never ends by itself)."""
     host, port = urllib.parse.urlsplit(server.url).netloc.split(":")
-    connection = socket.create_connection((host, int(port)), timeout=10)
+    connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if receive_buffer:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)  # before connecting: a small window
+    connection.settimeout(10)
+    connection.connect((host, int(port)))
     lines = [f"GET {path} HTTP/1.1", f"Host: {host}", f"Authorization: Bearer {server.admin_key}", *headers, "", ""]
     connection.sendall("\r\n".join(lines).encode())
     return connection
@@ -64,13 +68,14 @@ def test_resume_loses_and_repeats_nothing(server):
 
 
 def test_a_consumer_that_never_reads_is_cut_off(server):
-    stalled = open_stream(server, "/events/stream?product=flood")
-    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    # Enough events to fill the sockets' buffers and the consumer's limit (1 024 events) several times.
-    total = 8000
+    stalled = open_stream(server, "/events/stream?product=flood", receive_buffer=4096)
+    # Events of about 8 KB, enough to fill the sockets' buffers (a few MB) and the consumer's
+    # limit (1 024 events) with room to spare.
+    padding = {"note": "x" * 8000}
+    total = 3000
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(lambda number: post(server, "flood", f"v{number}"), range(total)))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(lambda number: post(server, "flood", f"v{number}", extra_metadata=padding), range(total)))
     assert time.monotonic() - started < 120, "ingest stalled behind a consumer that does not read"
     # Now read: what the consumer was still owed arrives, then the stream ends (the chunked
     # answer's last chunk) instead of going on.

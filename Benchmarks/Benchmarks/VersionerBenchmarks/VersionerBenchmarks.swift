@@ -133,6 +133,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }, setup: { _ = await Fixtures.large.tracker })
 
+    DashboardBenchmarks.register()
+
     // MARK: Journal
 
     for policy in [FsyncPolicy.always, .none] {

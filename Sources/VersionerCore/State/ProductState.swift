@@ -134,6 +134,9 @@ public struct ProductState: Sendable {
         deploymentsByEnvironment[environmentID] ?? []
     }
 
+    /// The environments this product has been deployed to (without copying their deployments).
+    public var slotEnvironmentIDs: Dictionary<EntityID, EnvironmentSlot>.Keys { slots.keys }
+
     /// The environments this product has been deployed to, with their current and latest deployments.
     public var environmentSlots: [EntityID: (current: Deployment?, latest: Deployment)] {
         slots.mapValues { slot in (slot.current.map { deployments[$0] }, deployments[slot.latest]) }

@@ -385,30 +385,69 @@ public final class Tracker: Sendable {
 
     /// What is deployed where (`GET /state/`).
     public func stateMatrix(_ query: StateQuery) async -> StateMatrix {
-        let catalog = services.catalog.snapshot
-        let shown = catalog.environments.values.filter {
-            (query.environment == nil || $0.name == query.environment) && (query.type == nil || $0.type == query.type)
-        }
-        let allowed = Set(shown.map(\.id))
+        let (shown, allowed) = matrixEnvironments(query)
         let rows = await gather(product: query.product) { contents in
-            contents.products(named: query.product).compactMap { state -> (Product, [EntityID: StateCell])? in
-                var cells: [EntityID: StateCell] = [:]
-                for (environmentID, slot) in state.environmentSlots where allowed.contains(environmentID) {
-                    cells[environmentID] = StateCell(current: slot.current.map { contents.view($0, in: state) },
-                                                     latest: contents.view(slot.latest, in: state))
-                }
-                return cells.isEmpty ? nil : (state.product, cells)
-            }
+            contents.products(named: query.product).compactMap { Self.matrixCells(of: $0, allowed: allowed, in: contents) }
         }.flatMap { $0 }
         let used = Set(rows.flatMap { $0.1.keys })
-        let environments = shown.filter { used.contains($0.id) }
-            .sorted { ($0.type.displayRank, $0.name, $0.id) < ($1.type.displayRank, $1.name, $1.id) }
-        let productRows = rows.sorted { ($0.0.name, $0.0.id) < ($1.0.name, $1.0.id) }.map { product, cells in
+        let environments = Self.columnOrder(shown.filter { used.contains($0.id) })
+        return StateMatrix(environments: environments, products: Self.matrixRows(rows, environments: environments))
+    }
+
+    /// One page of the state matrix (what the dashboard shows): the products whose names
+    /// contain `nameContains` (ignoring case), by name, `limit` of them from `offset`; the
+    /// environments of all those products as its columns; and how many products there are.
+    /// Only the page's rows are built, so a page costs little however many products there are.
+    public func stateMatrixPage(_ query: StateQuery, nameContains: String?, offset: Int, limit: Int) async -> (matrix: StateMatrix, total: Int) {
+        let (shown, allowed) = matrixEnvironments(query)
+        let wanted = nameContains.map { $0.lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
+        let candidates = await gather(product: query.product) { contents in
+            contents.products(named: query.product).compactMap { state -> (name: String, id: EntityID, used: [EntityID])? in
+                if let wanted, !state.product.name.lowercased().contains(wanted) { return nil }
+                let used = state.slotEnvironmentIDs.filter(allowed.contains)
+                return used.isEmpty ? nil : (state.product.name, state.product.id, used)
+            }
+        }.flatMap { $0 }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        let used = Set(candidates.flatMap(\.used))
+        let environments = Self.columnOrder(shown.filter { used.contains($0.id) })
+        let page = Set(candidates.dropFirst(offset).prefix(limit).map(\.id))
+        let rows = await gather { contents in
+            page.compactMap { id in contents.products[id].flatMap { Self.matrixCells(of: $0, allowed: allowed, in: contents) } }
+        }.flatMap { $0 }
+        return (StateMatrix(environments: environments, products: Self.matrixRows(rows, environments: environments)), candidates.count)
+    }
+
+    /// The environments a matrix query shows, and their ids.
+    private func matrixEnvironments(_ query: StateQuery) -> (shown: [Environment], allowed: Set<EntityID>) {
+        let shown = services.catalog.snapshot.environments.values.filter {
+            (query.environment == nil || $0.name == query.environment) && (query.type == nil || $0.type == query.type)
+        }
+        return (Array(shown), Set(shown.map(\.id)))
+    }
+
+    /// A product's cells in the allowed environments; nil when it has none.
+    private static func matrixCells(of state: ProductState, allowed: Set<EntityID>,
+                                    in contents: ShardContents) -> (Product, [EntityID: StateCell])? {
+        var cells: [EntityID: StateCell] = [:]
+        for (environmentID, slot) in state.environmentSlots where allowed.contains(environmentID) {
+            cells[environmentID] = StateCell(current: slot.current.map { contents.view($0, in: state) },
+                                             latest: contents.view(slot.latest, in: state))
+        }
+        return cells.isEmpty ? nil : (state.product, cells)
+    }
+
+    /// Columns from dev to production, then the others; by name within a type.
+    private static func columnOrder(_ environments: [Environment]) -> [Environment] {
+        environments.sorted { ($0.type.displayRank, $0.name, $0.id) < ($1.type.displayRank, $1.name, $1.id) }
+    }
+
+    /// Rows by product name, each with its cells in column order and its drift.
+    private static func matrixRows(_ rows: [(Product, [EntityID: StateCell])], environments: [Environment]) -> [ProductStateRow] {
+        rows.sorted { ($0.0.name, $0.0.id) < ($1.0.name, $1.0.id) }.map { product, cells in
             let ordered = environments.compactMap { environment in cells[environment.id].map { (environment, $0) } }
             let currentVersions = Set(ordered.compactMap { $0.1.current?.deployment.versionID })
             return ProductStateRow(product: product, cells: ordered, drift: currentVersions.count > 1)
         }
-        return StateMatrix(environments: environments, products: productRows)
     }
 
     /// The audit log of accepted events, newest first.

@@ -22,6 +22,8 @@ struct Dashboard: Sendable {
     let links: Links
     /// Whether the session cookie is marked `Secure` (always when a proxy says the request came over TLS).
     let cookieSecure: Bool
+    /// Each product's rendered row, for as long as its cells are unchanged.
+    private let rows = RowCache()
 
     /// The templates, by name (a template includes another as `{{> name}}`).
     static let templates: [String: [UInt8]] = [
@@ -47,10 +49,11 @@ struct Dashboard: Sendable {
     static let matrixPageSize = 100
 
     init(basePath: String, sessions: SessionStore, authenticator: Authenticator, cookieSecure: Bool) {
+        MustacheContentTypes.register(HTMLEscaping(), named: HTMLEscaping.name)
         var library = MustacheLibrary()
         for (name, bytes) in Self.templates {
             do {
-                try library.register(String(decoding: bytes, as: UTF8.self), named: name)
+                try library.register("{{% CONTENT_TYPE: \(HTMLEscaping.name) }}" + String(decoding: bytes, as: UTF8.self), named: name)
             } catch {
                 preconditionFailure("The dashboard's template \(name) does not parse: \(error)")
             }
@@ -213,12 +216,16 @@ struct Dashboard: Sendable {
         let productFilter = input.query["product"]?.trimmingCharacters(in: .whitespaces) ?? ""
         let environment = input.query["environment"].flatMap { $0.isEmpty ? nil : $0 }
         let type = input.query["type"].flatMap(EnvironmentType.init(rawValue:))
-        let matrix = await tracker.stateMatrix(StateQuery(environment: environment, type: type))
-        let rows = productFilter.isEmpty ? matrix.products
-            : matrix.products.filter { $0.product.name.localizedCaseInsensitiveContains(productFilter) }
-        let pages = max(1, (rows.count + Self.matrixPageSize - 1) / Self.matrixPageSize)
-        let number = min(max(1, input.query["page"].flatMap { Int($0) } ?? 1), pages)
-        let shown = rows.dropFirst((number - 1) * Self.matrixPageSize).prefix(Self.matrixPageSize)
+        let query = StateQuery(environment: environment, type: type)
+        let size = Self.matrixPageSize
+        let requested = max(1, input.query["page"].flatMap { Int($0) } ?? 1)
+        var (matrix, total) = await tracker.stateMatrixPage(query, nameContains: productFilter, offset: (requested - 1) * size, limit: size)
+        let pages = max(1, (total + size - 1) / size)
+        let number = min(requested, pages)
+        if number != requested {  // past the last page: show the last one
+            (matrix, total) = await tracker.stateMatrixPage(query, nameContains: productFilter, offset: (number - 1) * size, limit: size)
+        }
+        let shown = matrix.products
         let now = tracker.now()
         let columns = matrix.environments.map(\.name)
         func pageURL(_ page: Int) -> String {
@@ -234,13 +241,27 @@ struct Dashboard: Sendable {
             "filtered": !productFilter.isEmpty || environment != nil || type != nil,
             "environmentOptions": allEnvironments.map { Option(name: $0, selected: $0 == environment) },
             "typeOptions": EnvironmentType.allCases.map { Option(name: $0.rawValue, selected: $0 == type) },
-            "environments": matrix.environments.map { ["name": $0.name, "type": $0.type.rawValue, "url": links.environment($0.name)] },
-            "rows": shown.map { MatrixRow($0, columns: columns, links: links, now: now) },
+            // The type under the name, unless the name says it already.
+            "environments": matrix.environments.map {
+                ["name": $0.name, "type": $0.type.rawValue == $0.name ? nil : $0.type.rawValue, "url": links.environment($0.name)] as [String: Any]
+            },
+            "rows": shown.map { ["html": rowHTML($0, columns: columns, now: now)] },
             "hasRows": !shown.isEmpty,
             "pager": pages > 1 ? Pager(previous: number > 1 ? PageLink(url: pageURL(number - 1), label: "Previous") : nil,
                                        next: number < pages ? PageLink(url: pageURL(number + 1), label: "Next") : nil,
-                                       label: "Page \(number) of \(pages) · \(rows.count) products") : nil as Pager?,
+                                       label: "Page \(number) of \(pages) · \(total) products") : nil as Pager?,
         ], for: input)
+    }
+
+    /// A product's row of the matrix, rendered, or taken from the cache when its cells have not
+    /// changed. (Its times are written as dates, so that the row stays true while it is kept; the
+    /// page's script shows them as "5 min ago".)
+    private func rowHTML(_ row: ProductStateRow, columns: [String], now: Timestamp) -> String {
+        let key = RowCache.Key(product: row.product.id, columns: columns)
+        if let html = rows.html(for: key, of: row) { return html }
+        let html = library.render(MatrixRow(row, columns: columns, links: links, now: now), withTemplate: "row") ?? ""
+        rows.keep(html, for: key, of: row)
+        return html
     }
 
     /// One product's row of the matrix, for the columns the page shows (what the live page swaps in).
@@ -249,7 +270,8 @@ struct Dashboard: Sendable {
         let matrix = await input.tracker.stateMatrix(StateQuery(product: product))
         guard let row = matrix.products.first else { return notFound("No deployments of \(product).", input) }
         let columns = input.query.values("column")
-        return render("row", MatrixRow(row, columns: columns, links: links, now: input.tracker.now()), for: input.request)
+        let html = rowHTML(row, columns: columns, now: input.tracker.now())
+        return EncodedBody(Array(html.utf8), contentType: "text/html; charset=utf-8").response(to: input.request, headers: Self.securityHeaders)
     }
 
     // MARK: Products and environments
@@ -309,7 +331,7 @@ struct Dashboard: Sendable {
             "builds": builds.items.map { buildLine($0.build, version: $0.version, now: now) },
             "hasBuilds": !builds.items.isEmpty,
             "buildPager": pager("builds", buildCursor, builds.nextCursor) as Any,
-            "chart": buildInsights.map { buildChart($0, id: "builds") } as Any,
+            "chart": buildInsights.flatMap { $0.totals.builds == 0 ? nil : buildChart($0, id: "builds") } as Any,
             "buildSummary": buildInsights.map(Self.buildSummary) ?? "",
             "deploymentChart": dora.map { ["chart": deploymentChart($0, id: "deployments", caption: "Production deployments per week")] } as Any,
         ], for: input)

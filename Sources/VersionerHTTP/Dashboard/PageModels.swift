@@ -92,6 +92,31 @@ enum Formats {
     }
 }
 
+/// HTML escaping for the templates, byte by byte: the same five characters as the engine's own
+/// (`< > & " '`), without walking the text as Characters, which cost a fifth of a matrix page.
+struct HTMLEscaping: MustacheContentType {
+    /// The name the templates' `CONTENT_TYPE` pragma gives it.
+    static let name = "VERSIONER_HTML"
+
+    func escapeText(_ text: String) -> String {
+        let special: (UInt8) -> Bool = { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }
+        guard text.utf8.contains(where: special) else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 16)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x3C: bytes += Array("&lt;".utf8)
+            case 0x3E: bytes += Array("&gt;".utf8)
+            case 0x26: bytes += Array("&amp;".utf8)
+            case 0x22: bytes += Array("&quot;".utf8)
+            case 0x27: bytes += Array("&#39;".utf8)
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
 /// One deployment as a cell or a line shows it.
 struct DeploymentLine: MustacheParent {
     let url: String
@@ -136,7 +161,7 @@ struct DeploymentLine: MustacheParent {
         case "status": status
         case "icon": icon
         case "rollback": rollback
-        case "who": who
+        case "who": who ?? false  // false, not nil: a miss would be looked up in every enclosing context
         case "iso": iso
         case "when": when
         case "ago": ago
@@ -167,8 +192,8 @@ struct MatrixCell: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
         case "environment": environment
-        case "current": current
-        case "attempt": attempt
+        case "current": current ?? false
+        case "attempt": attempt ?? false
         default: nil
         }
     }

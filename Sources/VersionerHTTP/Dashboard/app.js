@@ -1,6 +1,27 @@
 // Versioner's dashboard: the pages work without this script; it only keeps the state matrix live.
 "use strict";
 (function () {
+  // The matrix writes each time as a date (so that a cached row stays true); here it reads as
+  // "5 min ago", kept current, with the date as its tooltip.
+  function ago(iso) {
+    const seconds = Math.floor((Date.now() - Date.parse(iso)) / 1000);
+    if (isNaN(seconds) || seconds < 0) return null;
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    if (seconds < 60 * 86400) return Math.floor(seconds / 86400) + " d ago";
+    return null;
+  }
+  function relativeTimes(root) {
+    root.querySelectorAll("table.matrix time[datetime]").forEach((time) => {
+      if (!time.title) time.title = time.textContent;
+      const text = ago(time.getAttribute("datetime"));
+      if (text) time.textContent = text;
+    });
+  }
+  relativeTimes(document);
+  setInterval(() => relativeTimes(document), 30000);
+
   const body = document.body;
   if (body.dataset.live !== "matrix" || !window.EventSource) return;
   const base = body.dataset.base || "";
@@ -29,6 +50,7 @@
         const current = Array.from(document.querySelectorAll("tbody tr[data-product]")).find((tr) => tr.dataset.product === product);
         if (current) {
           current.replaceWith(row);
+          relativeTimes(row.parentNode);
         } else {
           show("on", "Live · new products since this page loaded: reload to see them");
           return;
