@@ -3,12 +3,13 @@ import Testing
 
 @Suite("Event feed")
 struct EventFeedTests {
-    /// The sequences of the next `count` events of a subscription.
+    /// The sequences of the next `count` events of a subscription (taken as the doorbell rings).
     func next(_ count: Int, of subscription: EventFeed.Subscription) async -> [UInt64] {
         var sequences: [UInt64] = []
-        for await delivery in subscription.deliveries {
-            if case .event(let item) = delivery { sequences.append(item.sequence) }
-            if sequences.count == count { break }
+        for await _ in subscription.doorbell {
+            let batch = subscription.take()
+            sequences += batch.events.map(\.sequence)
+            if sequences.count >= count || batch.ended { break }
         }
         return sequences
     }
@@ -53,14 +54,36 @@ struct EventFeedTests {
             feed.publish(EventFeed.Item(sequence: sequence, event: recorded.event))
         }
         #expect(feed.consumerCount == 0)
-        // It still reads what it was owed, then its stream ends: it resumes after sequence 3.
+        // It still takes what it was owed, learns it has ended, and its doorbell stops: it resumes after sequence 3.
         var delivered: [UInt64] = []
-        for await delivery in subscription.deliveries {
-            if case .event(let item) = delivery { delivered.append(item.sequence) }
+        var ended = false
+        for await _ in subscription.doorbell {
+            let batch = subscription.take()
+            delivered += batch.events.map(\.sequence)
+            ended = ended || batch.ended
         }
-        #expect(delivered == [1, 2, 3])
+        #expect(delivered == [1, 2, 3] && ended)
         let resumed = feed.subscribe(after: 3) { _ in true }
         #expect(await next(3, of: resumed) == [4, 5, 6])
+        // A heartbeat is queued behind the events; one that finds the queue full cuts the consumer off too.
+        let beating = feed.subscribe(after: nil) { _ in true }
+        beating.beat()
+        #expect(beating.take().heartbeat && !beating.take().heartbeat)
+        for sequence in 11...13 as ClosedRange<UInt64> {
+            feed.publish(EventFeed.Item(sequence: sequence, event: recorded.event))
+        }
+        beating.beat()
+        let last = beating.take()
+        #expect(last.events.map(\.sequence) == [11, 12, 13] && last.ended && !last.heartbeat)
+    }
+
+    @Test("Each event's message is made once, whoever asks")
+    func sharedMessage() async throws {
+        let recorded = try await TrackerFixture().deploy("api", "1.0", .completed)
+        let item = EventFeed.Item(sequence: 1, event: recorded.event)
+        var made = 0
+        for _ in 0..<3 { #expect(item.message.get { made += 1; return [1, 2] } == [1, 2]) }
+        #expect(made == 1)
     }
 
     @Test("The window keeps the newest events; a resume from before it gets what it still holds")

@@ -4,47 +4,78 @@ import Synchronization
 ///
 /// The feed keeps a bounded window of the most recent events, in the order they were
 /// acknowledged, so that a consumer that reconnects resumes right after the last event it saw,
-/// losing and repeating nothing. Each consumer has a bounded buffer of its own: one that falls
-/// too far behind is cut off (its stream ends after the events it was still owed; it resumes from
-/// the window) rather than buffered without bound.
+/// losing and repeating nothing. Each consumer has a bounded queue of its own: one that falls
+/// too far behind is cut off (its subscription ends after the events it was still owed; it
+/// resumes from the window) rather than buffered without bound.
+///
+/// A consumer takes what is queued for it in batches: publishing only appends to the queues and
+/// rings each consumer's doorbell, so a hundred consumers cost an event a hundred appends, and a
+/// consumer that is busy writing takes every event that arrived meanwhile at once.
 public final class EventFeed: Sendable {
     /// One accepted event and the journal sequence of its change.
     public struct Item: Sendable {
         public let sequence: UInt64
         public let event: EventView
+        /// The event as consumers send it, made by the first that needs it and shared by all.
+        public let message = Memo()
     }
 
-    /// What a consumer receives: an event, or a beat of its own heartbeat (see
-    /// ``Subscription/beat()``), which keeps an idle connection open through proxies.
-    public enum Delivery: Sendable {
-        case event(Item)
-        case heartbeat
-    }
+    /// A value made once, on first use, and shared.
+    public final class Memo: Sendable {
+        private let value = Mutex<[UInt8]?>(nil)
 
-    /// One consumer's deliveries. The stream ends when the consumer is cut off; ending its
-    /// iteration unsubscribes.
-    public struct Subscription: Sendable {
-        public let deliveries: AsyncStream<Delivery>
-        fileprivate let continuation: AsyncStream<Delivery>.Continuation
-
-        /// Ends the deliveries (the server is stopping).
-        public func end() { continuation.finish() }
-
-        /// Queues a heartbeat behind the events already owed (so a consumer too far behind to
-        /// take one is cut off like one that cannot take an event).
-        public func beat() {
-            if case .dropped = continuation.yield(.heartbeat) { continuation.finish() }
+        public func get(_ make: () -> [UInt8]) -> [UInt8] {
+            value.withLock { value in
+                if let made = value { return made }
+                let made = make()
+                value = made
+                return made
+            }
         }
+    }
+
+    /// What a consumer takes at once.
+    public struct Batch: Sendable {
+        /// The events queued for it, oldest first.
+        public var events: [Item] = []
+        /// Whether a heartbeat is due (see ``Subscription/beat()``).
+        public var heartbeat = false
+        /// Whether the subscription has ended (cut off, or ended by the server): nothing follows.
+        public var ended = false
+    }
+
+    /// One consumer: its doorbell rings whenever something is queued for it; `take()` then gives
+    /// it all of it. The doorbell's sequence ends once the subscription has ended (after a last
+    /// ring for what is still owed); a consumer that is done calls `close()`.
+    public struct Subscription: Sendable {
+        public let doorbell: AsyncStream<Void>
+        fileprivate let id: UInt64
+        fileprivate let feed: EventFeed
+
+        /// Everything queued for this consumer, in order.
+        public func take() -> Batch { feed.take(id) }
+
+        /// Queues a heartbeat (a consumer too far behind to take it is cut off, as for an event).
+        public func beat() { feed.beat(id) }
+
+        /// Ends the subscription (the server is stopping).
+        public func end() { feed.end(id) }
+
+        /// Forgets the subscription (the consumer is done with it).
+        public func close() { feed.unsubscribe(id) }
     }
 
     /// How many recent events the window keeps for consumers that resume.
     public let windowSize: Int
-    /// How many undelivered events one consumer may have before it is cut off.
+    /// How many events may be queued for one consumer before it is cut off.
     public let consumerLimit: Int
 
     private struct Consumer {
         let accepts: @Sendable (Item) -> Bool
-        let continuation: AsyncStream<Delivery>.Continuation
+        let doorbell: AsyncStream<Void>.Continuation
+        var queued: [Item] = []
+        var heartbeat = false
+        var ended = false
     }
 
     private struct State {
@@ -65,58 +96,104 @@ public final class EventFeed: Sendable {
     }
 
     /// The number of consumers subscribed now.
-    public var consumerCount: Int { state.withLock { $0.consumers.count } }
+    public var consumerCount: Int { state.withLock { state in state.consumers.values.count { !$0.ended } } }
 
     /// Hands a durable event to every consumer whose filter accepts it.
     func publish(_ item: Item) {
-        let cutOff: [AsyncStream<Delivery>.Continuation] = state.withLock { state in
+        let finished: [AsyncStream<Void>.Continuation] = state.withLock { state in
             if state.recent.count < windowSize {
                 state.recent.append(item)
             } else {
                 state.recent[state.oldest] = item
                 state.oldest = (state.oldest + 1) % windowSize
             }
-            var gone: [AsyncStream<Delivery>.Continuation] = []
-            for (id, consumer) in state.consumers where consumer.accepts(item) {
-                if case .enqueued = consumer.continuation.yield(.event(item)) { continue }
-                state.consumers[id] = nil
-                gone.append(consumer.continuation)
+            var finished: [AsyncStream<Void>.Continuation] = []
+            for id in Array(state.consumers.keys) where !state.consumers[id]!.ended && state.consumers[id]!.accepts(item) {
+                if let cutOff = queue(item, for: id, in: &state) { finished.append(cutOff) }
             }
-            return gone
+            return finished
         }
-        // Outside the lock: finishing runs the stream's termination handler, which takes it.
-        for continuation in cutOff { continuation.finish() }
+        // Outside the lock: finishing runs the doorbell's termination handler, which takes it.
+        for doorbell in finished { doorbell.finish() }
+    }
+
+    /// Queues `item` for consumer `id` and rings; returns its doorbell to finish when this cut it off.
+    private func queue(_ item: Item, for id: UInt64, in state: inout State) -> AsyncStream<Void>.Continuation? {
+        guard state.consumers[id]!.queued.count < consumerLimit else { return cutOff(id, in: &state) }
+        state.consumers[id]!.queued.append(item)
+        state.consumers[id]!.doorbell.yield()
+        return nil
+    }
+
+    private func cutOff(_ id: UInt64, in state: inout State) -> AsyncStream<Void>.Continuation {
+        state.consumers[id]!.ended = true
+        let doorbell = state.consumers[id]!.doorbell
+        doorbell.yield()  // so that it comes for what it is still owed, and learns it has ended
+        return doorbell
     }
 
     /// Subscribes to the events `accepts` selects: first those of the window after the event
     /// of sequence `after` (every newer one of the window when that event has left it), then
-    /// each new one. Ending the iteration unsubscribes.
+    /// each new one.
     public func subscribe(after: UInt64?, where accepts: @escaping @Sendable (Item) -> Bool) -> Subscription {
-        let (stream, continuation) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingOldest(consumerLimit))
-        let id: UInt64? = state.withLock { state in
-            if let after {
-                let window = state.window
-                let backlog = window.lastIndex(where: { $0.sequence == after }).map { window[($0 + 1)...] }
-                    ?? window.filter { $0.sequence > after }[...]
-                for item in backlog where accepts(item) {
-                    guard case .enqueued = continuation.yield(.event(item)) else {
-                        continuation.finish()  // more than a consumer may be owed: it comes back for the rest
-                        return nil
-                    }
-                }
-            }
+        let (doorbell, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (id, finished): (UInt64, AsyncStream<Void>.Continuation?) = state.withLock { state in
             let id = state.nextConsumer
             state.nextConsumer += 1
-            state.consumers[id] = Consumer(accepts: accepts, continuation: continuation)
-            return id
+            state.consumers[id] = Consumer(accepts: accepts, doorbell: continuation)
+            guard let after else { return (id, nil) }
+            let window = state.window
+            let backlog = window.lastIndex(where: { $0.sequence == after }).map { window[($0 + 1)...] }
+                ?? window.filter { $0.sequence > after }[...]
+            for item in backlog where accepts(item) {
+                if let cutOff = queue(item, for: id, in: &state) { return (id, cutOff) }
+            }
+            return (id, nil)
         }
-        if let id {
-            continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
+        // A consumer that went away is forgotten; one that was ended keeps what it is owed until it
+        // takes it (or closes).
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.unsubscribe(id) }
         }
-        return Subscription(deliveries: stream, continuation: continuation)
+        finished?.finish()
+        return Subscription(doorbell: doorbell, id: id, feed: self)
     }
 
-    private func unsubscribe(_ id: UInt64) {
+    fileprivate func take(_ id: UInt64) -> Batch {
+        state.withLock { state in
+            guard var consumer = state.consumers[id] else { return Batch(ended: true) }
+            let batch = Batch(events: consumer.queued, heartbeat: consumer.heartbeat, ended: consumer.ended)
+            if consumer.ended {
+                state.consumers[id] = nil
+            } else {
+                consumer.queued.removeAll(keepingCapacity: true)
+                consumer.heartbeat = false
+                state.consumers[id] = consumer
+            }
+            return batch
+        }
+    }
+
+    fileprivate func beat(_ id: UInt64) {
+        let finished: AsyncStream<Void>.Continuation? = state.withLock { state in
+            guard let consumer = state.consumers[id], !consumer.ended else { return nil }
+            guard consumer.queued.count < consumerLimit else { return cutOff(id, in: &state) }
+            state.consumers[id]!.heartbeat = true
+            consumer.doorbell.yield()
+            return nil
+        }
+        finished?.finish()
+    }
+
+    fileprivate func end(_ id: UInt64) {
+        let finished: AsyncStream<Void>.Continuation? = state.withLock { state in
+            guard let consumer = state.consumers[id], !consumer.ended else { return nil }
+            return cutOff(id, in: &state)
+        }
+        finished?.finish()
+    }
+
+    fileprivate func unsubscribe(_ id: UInt64) {
         _ = state.withLock { $0.consumers.removeValue(forKey: id) }
     }
 }

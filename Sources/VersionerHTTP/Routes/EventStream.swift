@@ -33,6 +33,7 @@ enum EventStream {
                 HTTPField.Name("X-Accel-Buffering")!: "no",  // nginx: pass each message on at once
             ]
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                defer { subscription.close() }
                 // When the server shuts down, every stream ends (the server waits for open answers).
                 try await withGracefulShutdownHandler {
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -44,8 +45,14 @@ enum EventStream {
                         }
                         // A first line at once, so that a client sees the stream open.
                         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-                        for await delivery in subscription.deliveries {
-                            try await writer.write(ByteBuffer(bytes: message(delivery)))
+                        // Everything queued since the last write goes out in one write.
+                        for await _ in subscription.doorbell {
+                            let batch = subscription.take()
+                            var bytes: [UInt8] = []
+                            for item in batch.events { bytes += item.message.get { message(item) } }
+                            if batch.heartbeat { bytes += Array(": heartbeat\n\n".utf8) }
+                            if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+                            if batch.ended { break }
                         }
                         group.cancelAll()
                     }
@@ -57,9 +64,8 @@ enum EventStream {
         }
     }
 
-    /// One message of the stream.
-    static func message(_ delivery: EventFeed.Delivery) -> [UInt8] {
-        guard case .event(let item) = delivery else { return Array(": heartbeat\n\n".utf8) }
+    /// One event's message of the stream.
+    static func message(_ item: EventFeed.Item) -> [UInt8] {
         var writer = JSONWriter()
         writer.event(item.event)
         // JSON has no raw line breaks (they are escaped in strings), so the object is one data line.

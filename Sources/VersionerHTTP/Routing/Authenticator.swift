@@ -26,22 +26,36 @@ struct Authenticator: Sendable {
             }
             return Self.unauthenticated
         }
-        if let bootstrapToken, constantTimeEqual(Array(token.utf8), Array(bootstrapToken.utf8)) { return nil }
-        guard let parts = APIKeys.parse(token), let key = tracker.key(publicID: parts.keyID),
-              key.account == parts.account, key.matches(secret: parts.secret), key.revokedAt == nil
-        else { return Self.unauthenticated }
-        tracker.noteUse(of: key.id)
-        return key.allows(scope) ? nil : Self.forbidden
+        switch holder(of: token, tracker: tracker) {
+        case .bootstrap?: return nil
+        case .stored(let key)?: return key.allows(scope) ? nil : Self.forbidden
+        case nil: return Self.unauthenticated
+        }
     }
 
     /// Who `token` is, when it is a key that allows `read`: what signing in to the dashboard checks.
     func reader(_ token: String, tracker: Tracker) -> SessionStore.Holder? {
+        switch holder(of: token, tracker: tracker) {
+        case .bootstrap?: return .bootstrap
+        case .stored(let key)? where key.allows(.read): return .key(publicID: key.keyID)
+        default: return nil
+        }
+    }
+
+    private enum TokenHolder {
+        case bootstrap
+        case stored(APIKey)
+    }
+
+    /// The configured admin key, or the stored, unrevoked key `token` is (its use noted); nil
+    /// for anything else.
+    private func holder(of token: String, tracker: Tracker) -> TokenHolder? {
         if let bootstrapToken, constantTimeEqual(Array(token.utf8), Array(bootstrapToken.utf8)) { return .bootstrap }
         guard let parts = APIKeys.parse(token), let key = tracker.key(publicID: parts.keyID),
-              key.account == parts.account, key.matches(secret: parts.secret), key.allows(.read)
+              key.account == parts.account, key.matches(secret: parts.secret), key.revokedAt == nil
         else { return nil }
         tracker.noteUse(of: key.id)
-        return .key(publicID: parts.keyID)
+        return .stored(key)
     }
 
     /// The token of a `Bearer` authorization (the scheme is case-insensitive).
