@@ -119,9 +119,11 @@ public final class EventFeed: Sendable {
 
     /// Queues `item` for consumer `id` and rings; returns its doorbell to finish when this cut it off.
     private func queue(_ item: Item, for id: UInt64, in state: inout State) -> AsyncStream<Void>.Continuation? {
-        guard state.consumers[id]!.queued.count < consumerLimit else { return cutOff(id, in: &state) }
+        let queued = state.consumers[id]!.queued.count
+        guard queued < consumerLimit else { return cutOff(id, in: &state) }
         state.consumers[id]!.queued.append(item)
-        state.consumers[id]!.doorbell.yield()
+        // A queue that was not empty has rung already: the consumer takes everything at once.
+        if queued == 0 { state.consumers[id]!.doorbell.yield() }
         return nil
     }
 

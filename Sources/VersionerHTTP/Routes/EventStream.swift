@@ -15,6 +15,8 @@ extension HTTPField.Name {
 /// than the feed's limit behind is cut off: its stream ends and it resumes with `Last-Event-ID`.
 enum EventStream {
     static let heartbeatInterval = Duration.seconds(15)
+    /// How long a stream waits after an event for others to send with it.
+    static let coalescing = Duration.milliseconds(50)
 
     static var route: Route {
         Route(.get, "/events/stream") { input throws(APIError) in
@@ -45,8 +47,11 @@ enum EventStream {
                         }
                         // A first line at once, so that a client sees the stream open.
                         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-                        // Everything queued since the last write goes out in one write.
+                        // Everything queued since the last write goes out in one write, after a
+                        // moment's wait for more: a consumer then costs a few writes a second
+                        // however busy ingest is, instead of a wake-up and a write per event.
                         for await _ in subscription.doorbell {
+                            try await Task.sleep(for: coalescing)
                             let batch = subscription.take()
                             var bytes: [UInt8] = []
                             for item in batch.events { bytes += item.message.get { message(item) } }
