@@ -243,13 +243,14 @@ struct Dashboard: Sendable {
             "typeOptions": EnvironmentType.allCases.map { Option(name: $0.rawValue, selected: $0 == type) },
             // The type under the name, unless the name says it already.
             "environments": matrix.environments.map {
-                ["name": $0.name, "type": $0.type.rawValue == $0.name ? nil : $0.type.rawValue, "url": links.environment($0.name)] as [String: Any]
+                ["name": $0.name, "type": ($0.type.rawValue == $0.name ? nil : $0.type.rawValue) as Any,
+                 "url": links.environment($0.name)] as [String: Any]
             },
             "rows": shown.map { ["html": rowHTML($0, columns: columns, now: now)] },
             "hasRows": !shown.isEmpty,
             "pager": pages > 1 ? Pager(previous: number > 1 ? PageLink(url: pageURL(number - 1), label: "Previous") : nil,
                                        next: number < pages ? PageLink(url: pageURL(number + 1), label: "Next") : nil,
-                                       label: "Page \(number) of \(pages) · \(total) products") : nil as Pager?,
+                                       label: "Page \(number) of \(pages) · \(total) products") : nil as Pager? as Any,
         ], for: input)
     }
 
