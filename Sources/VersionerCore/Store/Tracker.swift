@@ -401,14 +401,26 @@ public final class Tracker: Sendable {
     public func stateMatrixPage(_ query: StateQuery, nameContains: String?, offset: Int, limit: Int) async -> (matrix: StateMatrix, total: Int) {
         let (shown, allowed) = matrixEnvironments(query)
         let wanted = nameContains.map { $0.lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
-        let candidates = await gather(product: query.product) { contents in
-            contents.products(named: query.product).compactMap { state -> (name: String, id: EntityID, used: [EntityID])? in
-                if let wanted, !state.product.name.lowercased().contains(wanted) { return nil }
-                let used = state.slotEnvironmentIDs.filter(allowed.contains)
-                return used.isEmpty ? nil : (state.product.name, state.product.id, used)
+        let parts = await gather(product: query.product) { contents in
+            // By index, reading in place: a copy of each product's state would retain all it holds.
+            var candidates: [(name: String, id: EntityID)] = []
+            var used: Set<EntityID> = []
+            let products = contents.products.values
+            for index in products.indices {
+                let product = products[index].product
+                if let name = query.product, product.name != name { continue }
+                if let wanted, !product.name.lowercased().contains(wanted) { continue }
+                var shown = false
+                for environmentID in products[index].slotEnvironmentIDs where allowed.contains(environmentID) {
+                    used.insert(environmentID)
+                    shown = true
+                }
+                if shown { candidates.append((product.name, product.id)) }
             }
-        }.flatMap { $0 }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-        let used = Set(candidates.flatMap(\.used))
+            return (candidates: candidates, used: used)
+        }
+        let candidates = parts.flatMap(\.candidates).sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        let used = parts.reduce(into: Set<EntityID>()) { $0.formUnion($1.used) }
         let environments = Self.columnOrder(shown.filter { used.contains($0.id) })
         let page = Set(candidates.dropFirst(offset).prefix(limit).map(\.id))
         let rows = await gather { contents in
