@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import WAIT
+from conftest import SCREENSHOTS, WAIT
 
 
 def test_docs_page_sends_a_deployment_event(server, browser):
@@ -76,5 +76,4 @@ def test_docs_page_revalidates_with_the_etag_it_shows(server, browser):
     operation.find_element(By.CSS_SELECTOR, "button.send").click()
     wait.until(lambda driver: status.get_attribute("data-code"))
     assert status.get_attribute("data-code") == "304", status.text
-    if os.environ.get("SCREENSHOTS"):
-        browser.save_screenshot(os.path.join(os.environ["SCREENSHOTS"], "docs-revalidation.png"))
+    browser.save_screenshot(str(SCREENSHOTS / "docs-revalidation.png"))
