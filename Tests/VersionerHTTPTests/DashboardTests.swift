@@ -239,3 +239,34 @@ struct DashboardTests {
         #expect(enabled.routes.contains { $0.path == "/" } && enabled.routes.contains { $0.path == "/manage/deployments/" })
     }
 }
+
+@Suite("Dashboard formats")
+struct DashboardFormatTests {
+    @Test("Path components are percent-encoded byte by byte, unreserved characters kept", arguments: [
+        ("api-1.2_x~", "api-1.2_x~"), ("a b/c?d", "a%20b%2Fc%3Fd"), ("<img>", "%3Cimg%3E"), ("é", "%C3%A9"), ("", ""),
+    ])
+    func component(text: String, expected: String) {
+        #expect(Formats.component(text) == expected)
+    }
+
+    @Test("Only http(s) URLs become links, and commits link on the known hosts", arguments: [
+        ("acme/api", "https://github.com/acme/api/commit/abc1234"),
+        ("https://github.com/acme/api.git", "https://github.com/acme/api/commit/abc1234"),
+        ("https://gitlab.com/group/sub/api", "https://gitlab.com/group/sub/api/-/commit/abc1234"),
+        ("https://bitbucket.org/team/api", "https://bitbucket.org/team/api/commits/abc1234"),
+        ("https://git.internal/acme/api", nil), ("javascript:alert(1)//a/b", nil),
+    ] as [(String, String?)])
+    func commitLinks(repository: String, expected: String?) {
+        #expect(Formats.commitURL(repository: repository, sha: "abc1234") == expected)
+        #expect(Formats.commitURL(repository: repository, sha: "abc\"><script>") == nil)
+    }
+
+    @Test("A link is made only of an http or https URL")
+    func links() {
+        #expect(Formats.link("https://ci.example/run/1") == "https://ci.example/run/1")
+        #expect(Formats.link("http://ci.example") == "http://ci.example")
+        for text in ["javascript:alert(1)", "data:text/html,x", "ftp://x.example", "/relative", "ci.example"] {
+            #expect(Formats.link(text) == nil, "\(text)")
+        }
+    }
+}
