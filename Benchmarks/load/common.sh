@@ -8,6 +8,9 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 key="sk_local_benchmark0000_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export VERSIONER_ADMIN_KEY=$key
 
+# rate: the requests per second of the RESULT line of report.lua on standard input.
+rate() { sed 's/.*requests=\([0-9]*\) duration_us=\([0-9]*\).*/\1 \2/' | awk '{ printf "%.0f", $1 / ($2 / 1e6) }'; }
+
 # seed PORT EVENTS: sends EVENTS durable deployment events (a new deployment each) at 64
 # connections, and prints wrk's RESULT line. wrk runs until -d ends, so each of its two threads
 # stops after half the events and marks it in a file, which this watches.

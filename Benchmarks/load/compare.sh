@@ -11,7 +11,6 @@ rounds=${ROUNDS:-3}
 duration=${DURATION:-6}
 port=${PORT:-18960}
 
-rate() { sed 's/.*requests=\([0-9]*\) duration_us=\([0-9]*\).*/\1 \2/' | awk '{ printf "%.0f", $1 / ($2 / 1e6) }'; }
 measure() {
   wrk -t2 -c64 -d"${duration}s" --timeout 10s -H "Authorization: Bearer $key" -s "${2:-$here/report.lua}" \
     "http://127.0.0.1:$port$1" | grep '^RESULT' | rate

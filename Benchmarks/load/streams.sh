@@ -13,8 +13,7 @@ port=${PORT:-18980}
 serve_temporary "$port"
 post() {
   wrk -t2 -c64 -d"${duration}s" --timeout 10s -H "Authorization: Bearer $key" -s "$here/post-deployment.lua" \
-    "http://127.0.0.1:$port/deployment-events/" | grep '^RESULT' |
-    sed 's/.*requests=\([0-9]*\) duration_us=\([0-9]*\).*/\1 \2/' | awk '{ printf "%.0f", $1 / ($2 / 1e6) }'
+    "http://127.0.0.1:$port/deployment-events/" | grep '^RESULT' | rate
 }
 echo "Versioner event streams — $(date -u +%Y-%m-%dT%H:%M:%SZ), ${duration}s each, 64 conns, $streams streams"
 for round in $(seq "$rounds"); do
