@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "VersionerCore", targets: ["VersionerCore"]),
         .library(name: "VersionerStore", targets: ["VersionerStore"]),
         .library(name: "VersionerHTTP", targets: ["VersionerHTTP"]),
+        .library(name: "VersionerPostgres", targets: ["VersionerPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The domain: model, validation, pure state, shard actors and queries. No HTTP, no files.
@@ -42,6 +45,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The journal on PostgreSQL: the same records, in a table a replicated database keeps;
+        // one writing node at a time, fenced by an advisory lock and an epoch.
+        .target(
+            name: "VersionerPostgres",
+            dependencies: [
+                "VersionerCore",
+                "VersionerStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP front end: routes, wire DTOs, error mapping and the composition root.
         .target(
             name: "VersionerHTTP",
@@ -58,6 +75,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // The OpenAPI document, the docs page and the dashboard's templates, stylesheet and
             // script are files of their own, compiled into the binary as byte arrays (no resource
@@ -91,6 +109,7 @@ let package = Package(
                 "VersionerCore",
                 "VersionerStore",
                 "VersionerHTTP",
+                "VersionerPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

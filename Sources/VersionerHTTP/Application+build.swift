@@ -38,6 +38,9 @@ public struct ServerConfiguration: Sendable {
     /// Whether the session cookie is marked `Secure` (behind TLS; also set when a proxy sends
     /// `X-Forwarded-Proto: https`).
     public var cookieSecure: Bool
+    /// This node's name when it shares its journal with others (a database journal): requests it
+    /// cannot answer itself are handed to the owner. Nil: the only node.
+    public var nodeName: String?
 
     public static let defaultMaximumBodySize = 1024 * 1024
 
@@ -46,7 +49,7 @@ public struct ServerConfiguration: Sendable {
                 idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30),
                 maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024,
                 metricsRequireKey: Bool = false, corsOrigin: String? = nil, dashboard: Bool = true,
-                sessionLifetime: Duration = .seconds(12 * 3_600), cookieSecure: Bool = false) {
+                sessionLifetime: Duration = .seconds(12 * 3_600), cookieSecure: Bool = false, nodeName: String? = nil) {
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -62,6 +65,7 @@ public struct ServerConfiguration: Sendable {
         self.dashboard = dashboard
         self.sessionLifetime = sessionLifetime
         self.cookieSecure = cookieSecure
+        self.nodeName = nodeName
     }
 }
 
@@ -107,13 +111,17 @@ public func buildResponder(configuration: ServerConfiguration, state: ServerStat
     }
     return VersionerResponder(
         routes: probeRoutes + APIDocumentation(basePath: configuration.basePath).routes
-            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey)] + APIRoutes().all + (dashboard?.routes ?? []),
+            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey), clusterRoute] + APIRoutes().all
+            + (dashboard?.routes ?? []),
         basePath: configuration.basePath,
         state: state,
         maximumBodySize: configuration.maximumBodySize,
         authenticator: authenticator,
         middleware: middleware(configuration),
         metrics: metrics,
+        forwarder: configuration.nodeName.map {
+            Forwarder(node: $0, maximumBodySize: configuration.maximumBodySize, logger: logger)
+        },
         logger: logger
     )
 }
@@ -165,7 +173,7 @@ private func metricsRoute(_ metrics: ServerMetrics, requireKey: Bool) -> Route {
     return Route(probe: .get, "/metrics") { state in await exposition(state.backend) }
 }
 
-/// `GET /health` (the process answers) and `GET /ready` (recovery has finished).
+/// `GET /health` (the process answers) and `GET /ready` (it can answer everything).
 private let probeRoutes: [Route] = [
     Route(probe: .get, "/health") { _ in
         Reply.json { writer in
@@ -174,12 +182,5 @@ private let probeRoutes: [Route] = [
             writer.endObject()
         }
     },
-    Route(probe: .get, "/ready") { state in
-        guard state.isReady else { return APIError.unavailable.response }
-        return Reply.json { writer in
-            writer.beginObject()
-            writer.field("status", "ready")
-            writer.endObject()
-        }
-    },
+    readyRoute,
 ]

@@ -75,22 +75,25 @@ public enum Recovery {
 }
 
 /// A state being rebuilt: applies each journaled change only to the parts of a snapshot that do
-/// not hold it yet (each part of a snapshot was copied at its own sequence).
-struct ReplayState {
-    var state: TrackerState
+/// not hold it yet (each part of a snapshot was copied at its own sequence). Any journal's
+/// records replay through it, in sequence order.
+public struct ReplayState: Sendable {
+    public private(set) var state: TrackerState
     let catalogSequence: UInt64
     let productSequences: [EntityID: UInt64]
     /// Every change up to here is in the snapshot.
-    let floor: UInt64
+    public let floor: UInt64
 
-    init() {
+    /// An empty state.
+    public init() {
         state = TrackerState()
         catalogSequence = 0
         productSequences = [:]
         floor = 0
     }
 
-    init(_ snapshot: LoadedSnapshot) {
+    /// The state a snapshot holds.
+    public init(_ snapshot: LoadedSnapshot) {
         state = snapshot.state
         catalogSequence = snapshot.catalogSequence
         productSequences = snapshot.productSequences
@@ -101,7 +104,7 @@ struct ReplayState {
     /// deletion was journaled, but before its shard had dropped the deployments to it, keeps
     /// them, and the deletion is not replayed for it (it is older than the product's copy). No
     /// deployment outlives its environment, so those are dropped here.
-    mutating func dropDeploymentsToDeletedEnvironments() {
+    public mutating func dropDeploymentsToDeletedEnvironments() {
         let environments = state.catalog.environments
         for productID in Array(state.products.keys) {
             for environmentID in state.products[productID]!.deployedEnvironmentIDs where environments[environmentID] == nil {
@@ -110,7 +113,8 @@ struct ReplayState {
         }
     }
 
-    mutating func apply(_ change: StateChange, sequence: UInt64) {
+    /// Applies the change journaled at `sequence` where the snapshot does not hold it yet.
+    public mutating func apply(_ change: StateChange, sequence: UInt64) {
         switch change {
         case .environmentSaved(let environment):
             if sequence > catalogSequence { state.catalog.apply(environment) }

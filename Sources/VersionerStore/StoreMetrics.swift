@@ -15,6 +15,11 @@ public struct StoreMetrics: Sendable {
         public static let snapshotSize = "versioner_snapshot_size_bytes"
         public static let recoveryDuration = "versioner_recovery_duration_seconds"
         public static let recoveryReplayed = "versioner_recovery_replayed_records"
+        public static let commitDuration = "versioner_journal_commit_duration_seconds"
+        public static let owner = "versioner_node_owner"
+        public static let epoch = "versioner_node_epoch"
+        public static let appliedSequence = "versioner_node_applied_sequence"
+        public static let followLag = "versioner_node_follow_lag_records"
     }
 
     /// What each of the store's metrics measures: the `# HELP` line of its family.
@@ -27,21 +32,33 @@ public struct StoreMetrics: Sendable {
         Name.snapshotSize: "Size of the newest snapshot file, in bytes.",
         Name.recoveryDuration: "Time the last start's recovery took, in seconds.",
         Name.recoveryReplayed: "Journal records the last start's recovery replayed after its snapshot.",
+        Name.commitDuration: "Time each group commit to the PostgreSQL journal took, in seconds.",
+        Name.owner: "1 while this node owns the PostgreSQL journal (takes writes), else 0.",
+        Name.epoch: "The fencing epoch of this node's ownership (0 when it owns nothing).",
+        Name.appliedSequence: "The last journal sequence this node has applied to its state.",
+        Name.followLag: "Records in the PostgreSQL journal this node has not applied yet.",
     ]
 
     /// Records appended to the journal.
-    let journalAppends: Counter
+    public let journalAppends: Counter
     /// How long each `fdatasync` of the journal took.
-    let fsyncDuration: Timer
+    public let fsyncDuration: Timer
     /// How many records each group-commit write carried.
-    let batchRecords: Recorder
-    let snapshots: Counter
-    let snapshotDuration: Timer
+    public let batchRecords: Recorder
+    public let snapshots: Counter
+    public let snapshotDuration: Timer
     /// The size of the newest snapshot file.
-    let snapshotSize: Gauge
+    public let snapshotSize: Gauge
     /// How long the last start's recovery took, and how many journal records it replayed.
-    let recoveryDuration: Gauge
-    let recoveryReplayed: Gauge
+    public let recoveryDuration: Gauge
+    public let recoveryReplayed: Gauge
+    /// How long each commit to a database journal took.
+    public let commitDuration: Timer
+    /// This node's part in a cluster on a database journal.
+    public let owner: Gauge
+    public let epoch: Gauge
+    public let appliedSequence: Gauge
+    public let followLag: Gauge
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         journalAppends = Counter(label: Name.journalAppends, factory: factory)
@@ -52,6 +69,11 @@ public struct StoreMetrics: Sendable {
         snapshotSize = Gauge(label: Name.snapshotSize, factory: factory)
         recoveryDuration = Gauge(label: Name.recoveryDuration, factory: factory)
         recoveryReplayed = Gauge(label: Name.recoveryReplayed, factory: factory)
+        commitDuration = Timer(label: Name.commitDuration, factory: factory)
+        owner = Gauge(label: Name.owner, factory: factory)
+        epoch = Gauge(label: Name.epoch, factory: factory)
+        appliedSequence = Gauge(label: Name.appliedSequence, factory: factory)
+        followLag = Gauge(label: Name.followLag, factory: factory)
     }
 }
 

@@ -151,30 +151,42 @@ public final class StoreService: Service, SnapshotTaking {
 }
 
 /// Serialises snapshots and remembers the last one.
-actor SnapshotRunner {
+public actor SnapshotRunner {
     private var tracker: Tracker?
-    private var journal: FileJournal?
+    private var journal: (any Journal)?
     private var lastSnapshot: UInt64 = 0
 
-    func start(tracker: Tracker, journal: FileJournal, lastSnapshot: UInt64) {
+    public init() {}
+
+    /// Starts snapshots of `tracker`, whose changes go to `journal` (again after a rebuild).
+    public func start(tracker: Tracker, journal: any Journal, lastSnapshot: UInt64) {
         self.tracker = tracker
         self.journal = journal
         self.lastSnapshot = lastSnapshot
     }
 
-    func changesSinceSnapshot() -> UInt64 {
+    /// Changes journaled since the last snapshot.
+    public func changesSinceSnapshot() -> UInt64 {
         guard let journal else { return 0 }
         let last = journal.lastSequence
         return last > lastSnapshot ? last - lastSnapshot : 0
     }
 
     /// Captures the state and runs `write` with it; snapshots run one at a time.
-    func exclusively(_ write: @Sendable (LiveCapture) async throws -> SnapshotInfo) async throws -> SnapshotInfo {
+    public func exclusively(_ write: @Sendable (LiveCapture) async throws -> SnapshotInfo) async throws -> SnapshotInfo {
         guard let tracker else { throw StoreUnavailable() }
         await acquire()
         defer { release() }
         let capture = await tracker.liveCapture()
         let info = try await write(capture)
+        // A snapshot holds what was applied, which may run ahead of what is durable; keep it only
+        // once the journal has made everything it holds durable (a failed journal never does).
+        do {
+            try await journal?.waitDurable(info.sequence)
+        } catch {
+            try? PosixFile.remove(info.path)
+            throw error
+        }
         lastSnapshot = max(lastSnapshot, info.sequence)
         return info
     }
@@ -203,7 +215,7 @@ public struct StoreUnavailable: Error, CustomStringConvertible {
 
 /// Runs blocking work (file I/O, compression) on a thread of its own, off Swift's cooperative pool;
 /// a positive `niceness` lowers that thread's scheduling priority (Linux: per-thread nice value).
-func onOwnThread<T: Sendable>(niceness: Int32 = 0, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func onOwnThread<T: Sendable>(niceness: Int32 = 0, _ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
             #if os(Linux)

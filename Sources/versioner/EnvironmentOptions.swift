@@ -4,15 +4,17 @@
 /// The variables are turned into flags before parsing, so an invalid value is refused exactly
 /// as the flag would be, with a message that names the flag.
 enum EnvironmentOptions {
-    /// The options of `serve` that a variable may set (`--data-dir` reads its variable itself).
+    /// The options of `serve` that a variable may set (`--data-dir` and `--journal` read their
+    /// variables themselves: a journal URL may hold a password, which must not be put on the
+    /// command line, where `ps` shows it).
     static let serveOptions = [
         "host", "port", "base-path", "max-body-size", "shards", "fsync", "snapshot-interval", "snapshot-every",
         "keep-snapshots", "segment-size", "log-level", "log-format", "account", "idle-timeout", "request-timeout",
-        "max-connections", "cors-origin", "session-ttl",
+        "max-connections", "cors-origin", "session-ttl", "node-name", "advertise-url", "heartbeat-timeout",
     ]
     /// The on/off flags of `serve` that a variable may set: `true`/`1`/`yes` sets the flag,
     /// `false`/`0`/`no` leaves it off.
-    static let serveFlags = ["metrics-require-key", "cookie-secure"]
+    static let serveFlags = ["metrics-require-key", "cookie-secure", "journal-wait"]
 
     static func variable(for option: String) -> String {
         "VERSIONER_" + option.uppercased().replacingOccurrences(of: "-", with: "_")

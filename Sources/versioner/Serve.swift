@@ -3,8 +3,10 @@ import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import VersionerCore
 import VersionerHTTP
+import VersionerPostgres
 import VersionerStore
 
 #if canImport(Glibc)
@@ -26,7 +28,12 @@ struct Serve: AsyncParsableCommand {
             without keys creates an admin key and writes it to <data-dir>/admin.key (mode 0600).
 
             Every option can also be set with an environment variable (a flag given on the command \
-            line wins): --data-dir ↔ VERSIONER_DATA_DIR, \(EnvironmentOptions.help).
+            line wins): --data-dir ↔ VERSIONER_DATA_DIR, --journal ↔ VERSIONER_JOURNAL, \(EnvironmentOptions.help).
+
+            With --journal postgres://…, the journal is a PostgreSQL table and several servers may \
+            share it: one owns it and takes writes, the others stand by, follow it, and hand \
+            requests to the owner; when the owner goes away, one of them takes over. A password \
+            can also come from $PGPASSWORD. Snapshots stay in each node's --data-dir.
             """
     )
 
@@ -37,6 +44,24 @@ struct Serve: AsyncParsableCommand {
     var port = 8080
 
     @OptionGroup var data: DataDirectoryOption
+
+    @Option(help: """
+        Where the journal lives: file (in --data-dir; the default), or a PostgreSQL URL \
+        postgres://user@host:port[,host:port…]/database shared by several nodes.
+        """)
+    var journal: String?
+
+    @Flag(help: "With a PostgreSQL journal: at start, keep retrying an unreachable database (/ready answers 503) instead of exiting.")
+    var journalWait = false
+
+    @Option(help: "With a PostgreSQL journal: this node's name, unique among the nodes (default: the host name and port).")
+    var nodeName: String?
+
+    @Option(help: "With a PostgreSQL journal: the URL the other nodes hand requests to while this node owns the journal, such as http://10.0.0.5:8080.")
+    var advertiseUrl: String?
+
+    @Option(help: "With a PostgreSQL journal: a standby takes over from an owner whose heartbeat is older than this many seconds.")
+    var heartbeatTimeout = 5
 
     @Option(help: "A path prefix to serve the API under, such as /api/v1.")
     var basePath = ""
@@ -115,6 +140,13 @@ struct Serve: AsyncParsableCommand {
         guard idleTimeout > 0, requestTimeout > 0 else { throw ValidationError("--idle-timeout and --request-timeout must be positive") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard sessionTtl > 0 else { throw ValidationError("--session-ttl must be positive") }
+        guard (2...600).contains(heartbeatTimeout) else { throw ValidationError("--heartbeat-timeout must be between 2 and 600 seconds") }
+        if let advertiseUrl, !(advertiseUrl.hasPrefix("http://") || advertiseUrl.hasPrefix("https://")) {
+            throw ValidationError("--advertise-url must be an http:// or https:// URL")
+        }
+        if let nodeName, nodeName.isEmpty || nodeName.utf8.count > 128 {
+            throw ValidationError("--node-name must be 1 to 128 characters")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -141,33 +173,64 @@ struct Serve: AsyncParsableCommand {
         let adminKey = ProcessInfo.processInfo.environment["VERSIONER_ADMIN_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let account = self.account
         let serverLogger = logger
-        let store = StoreService(
-            configuration: StoreConfiguration(
-                directory: directory, fsync: fsync, segmentSize: segmentSize,
-                snapshotInterval: .seconds(snapshotInterval), snapshotEvery: snapshotEvery,
-                keepSnapshots: keepSnapshots, shardCount: shardCount, metrics: StoreMetrics(factory: metrics.factory)),
-            logger: logger,
-            onReady: { tracker, store in
-                if adminKey == nil {
-                    try await bootstrapAdminKey(tracker: tracker, directory: directory, account: account, logger: serverLogger)
-                }
-                state.markReady(Backend(tracker: tracker, snapshots: store, account: account))
-                serverLogger.info("ready to serve")
-            },
-            onFatal: { message in
-                // The journal cannot be trusted any more: stop at once, without answering anything else.
-                printError("versioner: fatal: \(message)")
-                Glibc.exit(74)
-            })
+        let store: any Service
+        var nodeName: String?
+        switch try JournalChoice(journal ?? ProcessInfo.processInfo.environment["VERSIONER_JOURNAL"]) {
+        case .file:
+            store = StoreService(
+                configuration: StoreConfiguration(
+                    directory: directory, fsync: fsync, segmentSize: segmentSize,
+                    snapshotInterval: .seconds(snapshotInterval), snapshotEvery: snapshotEvery,
+                    keepSnapshots: keepSnapshots, shardCount: shardCount, metrics: StoreMetrics(factory: metrics.factory)),
+                logger: logger,
+                onReady: { tracker, store in
+                    if adminKey == nil {
+                        try await bootstrapAdminKey(tracker: tracker, directory: directory, account: account, logger: serverLogger)
+                    }
+                    state.markReady(Backend(tracker: tracker, snapshots: store, account: account))
+                    serverLogger.info("ready to serve")
+                },
+                onFatal: { message in
+                    // The journal cannot be trusted any more: stop at once, without answering anything else.
+                    printError("versioner: fatal: \(message)")
+                    Glibc.exit(74)
+                })
+        case .postgres(var location):
+            if location.password == nil { location.password = ProcessInfo.processInfo.environment["PGPASSWORD"] }
+            let name = self.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(port)"
+            nodeName = name
+            state.update(node: NodeStatus(role: .connecting, node: name))
+            store = PostgresStoreService(
+                configuration: PostgresStoreConfiguration(
+                    location: location, directory: directory, nodeName: name, advertiseURL: advertiseUrl,
+                    waitForDatabase: journalWait, heartbeatTimeout: .seconds(heartbeatTimeout),
+                    snapshotInterval: .seconds(snapshotInterval), snapshotEvery: snapshotEvery,
+                    keepSnapshots: keepSnapshots, shardCount: shardCount, metrics: StoreMetrics(factory: metrics.factory)),
+                logger: logger,
+                onReady: { tracker, store in
+                    if adminKey == nil {
+                        try await bootstrapAdminKey(tracker: tracker, directory: directory, account: account, logger: serverLogger)
+                    }
+                    state.markReady(Backend(tracker: tracker, snapshots: store, account: account, cluster: store))
+                    serverLogger.info("ready to serve")
+                },
+                onStatus: { status in state.update(node: status) })
+        }
         let configuration = ServerConfiguration(
             host: host, port: port, basePath: basePath, maximumBodySize: maxBodySize, bootstrapAdminKey: adminKey,
             idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections,
             metricsRequireKey: metricsRequireKey, corsOrigin: corsOrigin, dashboard: dashboard,
-            sessionLifetime: .seconds(sessionTtl), cookieSecure: cookieSecure)
+            sessionLifetime: .seconds(sessionTtl), cookieSecure: cookieSecure, nodeName: nodeName)
         let app = buildApplication(configuration: configuration, state: state, services: [store], metrics: metrics,
                                    logger: logger)
         do {
             try await app.runService()
+        } catch let error as PostgresUnreachable {
+            printError("versioner: cannot start: \(error)")
+            throw ExitCode(2)
+        } catch let error as PostgresSchemaError {
+            printError("versioner: cannot start: \(error)")
+            throw ExitCode(2)
         } catch let damage as JournalDamage where damage.kind == .missingStart {
             printError("versioner: cannot start: \(damage)\nNothing was changed. " + missingStartAdvice(directory))
             throw ExitCode(2)
@@ -183,6 +246,24 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension FsyncPolicy: ExpressibleByArgument {}
+
+/// Where `serve` keeps its journal.
+enum JournalChoice {
+    case file
+    case postgres(PostgresLocation)
+
+    init(_ value: String?) throws {
+        guard let value, !value.isEmpty, value != "file" else {
+            self = .file
+            return
+        }
+        do {
+            self = .postgres(try PostgresLocation(url: value))
+        } catch {
+            throw ValidationError("--journal: \(error)")
+        }
+    }
+}
 
 /// On a first start without keys (and without `VERSIONER_ADMIN_KEY`), makes an admin key and
 /// writes it to `<data-dir>/admin.key`, readable by the owner only. The log names the file,

@@ -55,6 +55,7 @@ public final class ServerMetrics: Sendable {
             durationBuckets: [
                 Self.requestDuration: subMillisecond + milliseconds + [.seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)],
                 StoreMetrics.Name.fsyncDuration: subMillisecond + milliseconds + [.seconds(1)],
+                StoreMetrics.Name.commitDuration: subMillisecond + milliseconds + [.seconds(1)],
                 StoreMetrics.Name.snapshotDuration: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300].map { .milliseconds($0 * 1000) },
             ],
             valueBuckets: [StoreMetrics.Name.batchRecords: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]])

@@ -12,29 +12,61 @@ public struct Backend: Sendable {
     public let snapshots: (any SnapshotTaking)?
     /// The account slug of the keys this server issues (`sk_<account>_…`).
     public let account: String
+    /// The cluster sharing this server's journal; nil on the file journal.
+    public let cluster: (any ClusterReporting)?
 
-    public init(tracker: Tracker, snapshots: (any SnapshotTaking)? = nil, account: String = "local") {
+    public init(tracker: Tracker, snapshots: (any SnapshotTaking)? = nil, account: String = "local",
+                cluster: (any ClusterReporting)? = nil) {
         self.tracker = tracker
         self.snapshots = snapshots
         self.account = account
+        self.cluster = cluster
     }
 }
 
 /// Whether recovery has finished, and then the backend; until it has, only `/health` and
-/// `/ready` answer normally.
+/// `/ready` answer normally. On a shared journal, also this node's part in the cluster.
 public final class ServerState: Sendable {
-    private let current = Mutex<Backend?>(nil)
+    private struct Current {
+        var backend: Backend?
+        var node: NodeStatus?
+    }
+    private let current = Mutex(Current())
 
     public init(_ backend: Backend? = nil) {
-        current.withLock { $0 = backend }
+        current.withLock { $0.backend = backend }
     }
 
-    public var backend: Backend? { current.withLock { $0 } }
-    public var isReady: Bool { backend != nil }
+    public var backend: Backend? { current.withLock { $0.backend } }
+    public var isReady: Bool { current.withLock { $0.backend != nil && ($0.node == nil || $0.node!.role == .owner) } }
+
+    /// This node's part in a cluster; nil on the file journal (the only node, always the owner).
+    public var node: NodeStatus? { current.withLock { $0.node } }
 
     /// Recovery has finished: start serving `backend`.
     public func markReady(_ backend: Backend) {
-        current.withLock { $0 = backend }
+        current.withLock { $0.backend = backend }
+    }
+
+    /// The node's part changed. A standby holds no state of its own to answer from (it hands
+    /// requests to the owner); one that lost its database keeps answering reads from memory.
+    public func update(node: NodeStatus) {
+        current.withLock { current in
+            current.node = node
+            if node.role == .standby { current.backend = nil }
+        }
+    }
+
+    /// Where to hand a request this node cannot answer itself: the owner, when this node does
+    /// not own the journal and either holds no state or is asked to write.
+    func forwardingTarget(for request: Request) -> String? {
+        current.withLock { current in
+            guard let node = current.node, node.role != .owner, let url = node.ownerURL, node.ownerNode != node.node else {
+                return nil
+            }
+            let reads = request.method == .get || request.method == .head
+            return current.backend == nil || !reads ? url : nil
+        }
     }
 }
 
@@ -53,10 +85,10 @@ public struct VersionerResponder: HTTPResponder {
     private let logger: Logger
 
     init(routes: [Route], basePath: String, state: ServerState, maximumBodySize: Int, authenticator: Authenticator,
-         middleware: [any RouterMiddleware<Context>] = [], metrics: ServerMetrics, logger: Logger) {
+         middleware: [any RouterMiddleware<Context>] = [], metrics: ServerMetrics, forwarder: Forwarder? = nil, logger: Logger) {
         self.routes = routes
         let handling = RouteHandling(state: state, maximumBodySize: maximumBodySize, authenticator: authenticator,
-                                     metrics: metrics)
+                                     metrics: metrics, forwarder: forwarder)
         table = RouteTable(routes: routes, basePath: basePath, answer: handling.answer)
         self.middleware = middleware
         self.metrics = metrics
@@ -122,6 +154,8 @@ private struct RouteHandling: Sendable {
     let maximumBodySize: Int
     let authenticator: Authenticator
     let metrics: ServerMetrics
+    /// Hands requests to the node that owns the journal (nil: this is the only node).
+    let forwarder: Forwarder?
 
     func answer(_ route: Route, _ parameters: [String: String], _ request: Request, _ context: BasicRequestContext) async -> Response {
         let handle: @Sendable (RequestInput) async throws(APIError) -> Response
@@ -130,6 +164,11 @@ private struct RouteHandling: Sendable {
             return await probe(state, request)
         case .api(let api):
             handle = api
+        }
+        // A request handed over once is never handed on again (two nodes with stale views of
+        // each other would pass it back and forth): it is answered here, 503 if need be.
+        if let forwarder, request.headers[.forwardedBy] == nil, let owner = state.forwardingTarget(for: request) {
+            return await forwarder.forward(request, to: owner)
         }
         guard let backend = state.backend else { return APIError.unavailable.response }
         if let scope = route.scope, let refusal = authenticator.check(request, needs: scope, tracker: backend.tracker) {

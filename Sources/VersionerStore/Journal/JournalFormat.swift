@@ -69,3 +69,17 @@ public enum JournalFormat {
     }
 }
 
+/// A journal record's payload — the time it was journaled and the change — as bytes, the same in
+/// every journal (a file frames it; a database stores it in a column).
+public enum JournalRecordCodec {
+    public static func encode(time: Timestamp, change: StateChange) -> [UInt8] {
+        var payload = BinaryWriter()
+        payload.timestamp(time)
+        payload.change(change)
+        return payload.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> (time: Timestamp, change: StateChange) {
+        try JournalFormat.decodePayload(bytes, from: 0, count: bytes.count)
+    }
+}

@@ -74,10 +74,14 @@ public enum SnapshotStore {
 
     /// The newest snapshot that verifies. Each newer one that does not is renamed `*.broken`
     /// and logged, and the one before it is tried.
-    public static func loadNewestValid(_ directory: String, logger: Logger) throws -> (LoadedSnapshot, SnapshotInfo)? {
+    ///
+    /// With `notPast`, snapshots of a later sequence are passed over (and kept): a journal that
+    /// lives elsewhere (a database) is the authority, and a snapshot must not hold more than it.
+    public static func loadNewestValid(_ directory: String, notPast limit: UInt64? = nil,
+                                       logger: Logger) throws -> (LoadedSnapshot, SnapshotInfo)? {
         let (snapshots, unreadable) = try list(directory)
         for problem in unreadable { setAside(problem, logger: logger) }
-        for info in snapshots {
+        for info in snapshots where info.sequence <= (limit ?? .max) {
             do {
                 return (try load(info.path), info)
             } catch let error as SnapshotError {

@@ -1,0 +1,550 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+import VersionerCore
+import VersionerStore
+
+/// How a node keeps its state on a PostgreSQL journal.
+public struct PostgresStoreConfiguration: Sendable {
+    public var location: PostgresLocation
+    /// The node's own directory: its snapshots (they stay local) and its lock.
+    public var directory: DataDirectory
+    /// This node's name in the cluster's tables; unique per node.
+    public var nodeName: String
+    /// The URL other nodes hand requests to while this node owns the journal.
+    public var advertiseURL: String?
+    /// At start, keep retrying an unreachable database (answering `/ready` 503) instead of exiting.
+    public var waitForDatabase: Bool
+    /// How often the owner (and each standby) writes its heartbeat.
+    public var heartbeatInterval: Duration
+    /// A standby ends the session of an owner whose heartbeat is older than this (a stalled owner
+    /// keeps its lock while its connection lives), then takes the journal over.
+    public var heartbeatTimeout: Duration
+    /// How often a standby reads the journal when no notification woke it.
+    public var pollInterval: Duration
+    public var snapshotInterval: Duration
+    public var snapshotEvery: Int
+    public var keepSnapshots: Int
+    public var shardCount: Int
+    public var metrics: StoreMetrics
+    public var clock: any WallClock
+
+    public init(location: PostgresLocation, directory: DataDirectory, nodeName: String, advertiseURL: String? = nil,
+                waitForDatabase: Bool = false, heartbeatInterval: Duration = .seconds(1),
+                heartbeatTimeout: Duration = .seconds(5), pollInterval: Duration = .milliseconds(500),
+                snapshotInterval: Duration = .seconds(300), snapshotEvery: Int = 100_000, keepSnapshots: Int = 3,
+                shardCount: Int, metrics: StoreMetrics = StoreMetrics(), clock: any WallClock = SystemWallClock()) {
+        self.location = location
+        self.directory = directory
+        self.nodeName = nodeName
+        self.advertiseURL = advertiseURL
+        self.waitForDatabase = waitForDatabase
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatTimeout = heartbeatTimeout
+        self.pollInterval = pollInterval
+        self.snapshotInterval = snapshotInterval
+        self.snapshotEvery = snapshotEvery
+        self.keepSnapshots = keepSnapshots
+        self.shardCount = shardCount
+        self.metrics = metrics
+        self.clock = clock
+    }
+}
+
+/// The database could not be reached at start (and the server was not told to wait for it).
+public struct PostgresUnreachable: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// A node on the PostgreSQL journal, as a service.
+///
+/// One node at a time owns the journal: the one holding the owner's advisory lock on its append
+/// connection. The others are standbys: they follow the journal into a state of their own
+/// (woken by `NOTIFY`, and polling), so that a takeover only replays the tail. A standby that
+/// finds the lock free — the owner's session ended — takes it, bumps the epoch (which fences
+/// the old owner out of every later append), catches up and serves. One whose owner stopped
+/// heartbeating (stalled, but with its session alive) ends that session first.
+///
+/// When the owner loses its database, its journal fails: writes answer 503, reads go on from
+/// memory. Once the database is back, the node rebuilds its state from its snapshot and the
+/// journal (its memory may hold changes that never committed) and serves again — or stands by,
+/// if another node took over meanwhile.
+public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporting {
+    private let configuration: PostgresStoreConfiguration
+    private let logger: Logger
+    private let onReady: @Sendable (Tracker, PostgresStoreService) async throws -> Void
+    private let onStatus: @Sendable (NodeStatus) -> Void
+    private let running = SnapshotRunner()
+    private let reported: Mutex<NodeStatus>
+
+    /// - Parameters:
+    ///   - onReady: called each time this node starts to own the journal, with the tracker to serve.
+    ///   - onStatus: called whenever the node's role or position changes.
+    public init(configuration: PostgresStoreConfiguration, logger: Logger,
+                onReady: @escaping @Sendable (Tracker, PostgresStoreService) async throws -> Void,
+                onStatus: @escaping @Sendable (NodeStatus) -> Void) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onReady = onReady
+        self.onStatus = onStatus
+        reported = Mutex(NodeStatus(role: .connecting, node: configuration.nodeName))
+    }
+
+    /// The node's status as last reported.
+    public var status: NodeStatus { reported.withLock { $0 } }
+
+    // MARK: The node's life
+
+    public func run() async throws {
+        let directory = configuration.directory
+        let lock = try await onOwnThread { try directory.lock() }
+        defer { withExtendedLifetime(lock) {} }
+        logger.info("using the PostgreSQL journal", metadata: [
+            "journal": "\(configuration.location)", "node": "\(configuration.nodeName)",
+        ])
+        var first = true
+        var follower: Follower?
+        while !Task.isShuttingDownGracefully {
+            let connection: PostgresConnection
+            do {
+                connection = try await connectToPrimary()
+            } catch {
+                if first && !configuration.waitForDatabase {
+                    throw PostgresUnreachable(description: "cannot reach the journal's database at \(configuration.location): \(error)")
+                }
+                logger.warning("the journal's database is unreachable; retrying", metadata: [
+                    "journal": "\(configuration.location)", "error": "\(error)",
+                ])
+                report { $0.role = $0.role == .disconnected ? .disconnected : .connecting }
+                do { try await pause(.seconds(1)) } catch { break }
+                continue
+            }
+            first = false
+            do {
+                try await PostgresSchema.migrate(connection, logger: logger)
+                var state: Follower
+                if let follower { state = follower } else { state = try await loadFollower(connection) }
+                follower = state
+                let epoch = try await standBy(connection, following: &state)
+                follower = state
+                try await follow(connection, &state)
+                // From here on this node's memory may run ahead of the journal: whatever happens,
+                // it is rebuilt from the snapshot and the journal before serving again.
+                follower = nil
+                let finished = try await serve(connection, from: state, epoch: epoch)
+                if finished {
+                    try? await connection.close()
+                    return
+                }
+            } catch is CancellationError {
+                try? await connection.close()
+                break
+            } catch let error as PostgresSchemaError {
+                try? await connection.close()
+                throw error
+            } catch {
+                logger.error("lost the journal's database; reconnecting", metadata: ["error": "\(error)"])
+                if status.role == .owner { report { $0.role = .disconnected } }
+            }
+            try? await connection.close()
+            do { try await pause(.seconds(1)) } catch { break }
+        }
+    }
+
+    /// A state that follows the journal: the snapshot it began from and every record after it.
+    struct Follower: Sendable {
+        var replay: ReplayState
+        var applied: UInt64
+        var snapshotSequence: UInt64
+    }
+
+    /// The newest local snapshot the journal does not run behind, ready to follow.
+    private func loadFollower(_ connection: PostgresConnection) async throws -> Follower {
+        let end = try await journalEnd(connection)
+        let directory = configuration.directory
+        let logger = self.logger
+        let loaded = try await onOwnThread {
+            try SnapshotStore.loadNewestValid(directory.snapshots, notPast: end, logger: logger)
+        }
+        guard let (snapshot, info) = loaded else { return Follower(replay: ReplayState(), applied: 0, snapshotSequence: 0) }
+        logger.info("starting from a local snapshot", metadata: ["snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)"])
+        return Follower(replay: ReplayState(snapshot), applied: snapshot.header.sequence, snapshotSequence: snapshot.header.sequence)
+    }
+
+    /// Follows the journal until this node holds the owner's lock; returns the new epoch.
+    private func standBy(_ connection: PostgresConnection, following state: inout Follower) async throws -> Int64 {
+        let bell = Doorbell()
+        let listener = Task {
+            try await connection.listen(on: "versioner_journal") { notifications in
+                for try await _ in notifications { bell.ring() }
+            }
+        }
+        defer { listener.cancel() }
+        var lastHeartbeat = ContinuousClock.now - configuration.heartbeatInterval
+        var announced = false
+        while true {
+            if Task.isShuttingDownGracefully { throw CancellationError() }
+            if try await tryOwnerLock(connection) {
+                return try await takeOwnership(connection)
+            }
+            try await follow(connection, &state)
+            let owner = try await ownerRow(connection)
+            let applied = state.applied
+            report {
+                $0.role = .standby
+                $0.epoch = 0
+                $0.applied = applied
+                $0.journalEnd = applied
+                $0.ownerNode = owner.node
+                $0.ownerURL = owner.url
+            }
+            if !announced {
+                logger.notice("standing by: another node owns the journal", metadata: ["owner": "\(owner.node ?? "?")"])
+                announced = true
+            }
+            if let age = owner.heartbeatAge, age > configuration.heartbeatTimeout.seconds {
+                try await endStalledOwner(connection, age: age, node: owner.node)
+            }
+            if ContinuousClock.now - lastHeartbeat >= configuration.heartbeatInterval {
+                try await heartbeat(connection, role: "standby", epoch: 0, applied: applied)
+                lastHeartbeat = ContinuousClock.now
+            }
+            await bell.wait(timeout: configuration.pollInterval)
+        }
+    }
+
+    /// Applies every record after the follower's position, checking that none is missing.
+    private func follow(_ connection: PostgresConnection, _ state: inout Follower) async throws {
+        while true {
+            let rows = try await connection.query(
+                "SELECT seq, record FROM versioner_journal WHERE seq > \(Int64(state.applied)) ORDER BY seq LIMIT 10000",
+                logger: logger)
+            var count = 0
+            for try await (sequence, record) in rows.decode((Int64, ByteBuffer).self) {
+                guard UInt64(sequence) == state.applied + 1 else {
+                    throw JournalError("the journal has a gap: record \(sequence) follows \(state.applied)")
+                }
+                let (_, change) = try JournalRecordCodec.decode(Array(buffer: record))
+                state.replay.apply(change, sequence: UInt64(sequence))
+                state.applied = UInt64(sequence)
+                count += 1
+            }
+            configuration.metrics.appliedSequence.record(Int64(state.applied))
+            if count < 10000 { break }
+        }
+        configuration.metrics.followLag.record(0)
+    }
+
+    /// Owns the journal from `state` on, until shutdown (returns true) or a journal failure
+    /// (returns false; reads go on from memory meanwhile).
+    private func serve(_ connection: PostgresConnection, from state: Follower, epoch: Int64) async throws -> Bool {
+        var replay = state.replay
+        replay.dropDeploymentsToDeletedEnvironments()
+        let metrics = configuration.metrics
+        let journal = PostgresJournal(after: state.applied, epoch: epoch, clock: configuration.clock, metrics: metrics)
+        let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, clock: configuration.clock,
+                              state: replay.state)
+        await running.start(tracker: tracker, journal: journal, lastSnapshot: state.snapshotSequence)
+        let logger = self.logger
+        let writer = Task { try await journal.runWriter(on: connection, logger: logger) }
+        let heartbeats = Task { await self.ownerHeartbeats(connection, journal: journal) }
+        let snapshots = Task { await self.periodicSnapshots() }
+        metrics.owner.record(1)
+        metrics.epoch.record(epoch)
+        report {
+            $0.role = .owner
+            $0.epoch = epoch
+            $0.applied = state.applied
+            $0.journalEnd = state.applied
+            $0.ownerNode = configuration.nodeName
+            $0.ownerURL = configuration.advertiseURL
+        }
+        logger.notice("owning the journal", metadata: ["epoch": "\(epoch)", "journal.last_sequence": "\(state.applied)"])
+        do {
+            try await onReady(tracker, self)
+        } catch {
+            journal.fail("could not start serving: \(error)")
+        }
+        await withGracefulShutdownHandler {
+            _ = await writer.result
+        } onGracefulShutdown: {
+            journal.close()
+        }
+        heartbeats.cancel()
+        snapshots.cancel()
+        _ = await (heartbeats.value, snapshots.value)
+        metrics.owner.record(0)
+        if let failure = journal.failure {
+            logger.error("the journal failed: writes answer 503 until it is back", metadata: ["error": "\(failure)"])
+            report { $0.role = .disconnected }
+            return false
+        }
+        if await running.changesSinceSnapshot() > 0 {
+            let info = try await takeSnapshot()
+            logger.info("final snapshot written", metadata: ["snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)"])
+        }
+        logger.info("journal closed", metadata: ["journal.last_sequence": "\(journal.durableSequence)"])
+        return true
+    }
+
+    /// Every heartbeat interval: proves ownership (the owner row still carries this epoch) and
+    /// says so in the nodes table; fails the journal the moment either does not hold.
+    private func ownerHeartbeats(_ connection: PostgresConnection, journal: PostgresJournal) async {
+        while !Task.isCancelled {
+            do {
+                var held = false
+                for try await _ in try await connection.query(
+                    "UPDATE versioner_owner SET heartbeat_at = now() WHERE id = 1 AND epoch = \(journal.epoch) RETURNING epoch",
+                    logger: logger).decode(Int64.self) {
+                    held = true
+                }
+                guard held else {
+                    journal.fail("fenced: another node owns the journal now (epoch \(journal.epoch) is stale)")
+                    return
+                }
+                let applied = journal.durableSequence
+                try await heartbeat(connection, role: "owner", epoch: journal.epoch, applied: applied)
+                configuration.metrics.appliedSequence.record(Int64(applied))
+                report {
+                    $0.applied = applied
+                    $0.journalEnd = applied
+                }
+                try await Task.sleep(for: configuration.heartbeatInterval)
+            } catch is CancellationError {
+                return
+            } catch {
+                journal.fail("the journal's database connection failed: \(String(reflecting: error))")
+                return
+            }
+        }
+    }
+
+    private func periodicSnapshots() async {
+        var lastTime = ContinuousClock.now
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
+            let pending = await running.changesSinceSnapshot()
+            if pending >= UInt64(configuration.snapshotEvery)
+                || (pending > 0 && ContinuousClock.now - lastTime >= configuration.snapshotInterval) {
+                do {
+                    _ = try await takeSnapshot()
+                } catch {
+                    logger.error("periodic snapshot failed; the journal still holds every change", metadata: ["error": "\(error)"])
+                }
+                lastTime = ContinuousClock.now
+            }
+        }
+    }
+
+    /// Writes a snapshot now and keeps the newest `keepSnapshots`. The journal in the database
+    /// is never pruned: other nodes start from it.
+    public func takeSnapshot() async throws -> SnapshotInfo {
+        let configuration = self.configuration
+        return try await running.exclusively { capture in
+            let started = ContinuousClock.now
+            let info = try await SnapshotStore.write(capture, to: configuration.directory.snapshots, niceness: 10)
+            try await onOwnThread { _ = try SnapshotStore.prune(configuration.directory.snapshots, keep: configuration.keepSnapshots) }
+            configuration.metrics.snapshots.increment()
+            configuration.metrics.snapshotDuration.record(duration: ContinuousClock.now - started)
+            configuration.metrics.snapshotSize.record(info.fileBytes)
+            logger.info("snapshot written", metadata: ["snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)"])
+            return info
+        }
+    }
+
+    // MARK: The database
+
+    /// The first of the URL's hosts that accepts writes (a standby answers `pg_is_in_recovery()`
+    /// true, and is passed over).
+    private func connectToPrimary() async throws -> PostgresConnection {
+        var problems: [String] = []
+        for host in configuration.location.hosts {
+            let connection: PostgresConnection
+            do {
+                connection = try await PostgresConnection.connect(
+                    on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration.location.configuration(of: host),
+                    id: 1, logger: logger
+                ).get()
+            } catch {
+                problems.append("\(host.name):\(host.port): \(Self.reason(error))")
+                continue
+            }
+            do {
+                var standby = true
+                for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) {
+                    standby = value
+                }
+                if !standby { return connection }
+                problems.append("\(host.name):\(host.port): a standby (read-only)")
+            } catch {
+                problems.append("\(host.name):\(host.port): \(Self.reason(error))")
+            }
+            try? await connection.close()
+        }
+        throw PostgresUnreachable(description: problems.joined(separator: "; "))
+    }
+
+    /// What went wrong, in a line (PostgresNIO's errors hide the server's message by default).
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return "\(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    private func journalEnd(_ connection: PostgresConnection) async throws -> UInt64 {
+        var end: Int64 = 0
+        for try await value in try await connection.query(
+            "SELECT coalesce(max(seq), 0)::int8 FROM versioner_journal", logger: logger).decode(Int64.self) {
+            end = value
+        }
+        return UInt64(end)
+    }
+
+    private func tryOwnerLock(_ connection: PostgresConnection) async throws -> Bool {
+        var acquired = false
+        for try await value in try await connection.query(
+            "SELECT pg_try_advisory_lock(\(PostgresSchema.lockClass), \(PostgresSchema.ownerLock))", logger: logger).decode(Bool.self) {
+            acquired = value
+        }
+        return acquired
+    }
+
+    /// Bumps the epoch: from this commit on, no append of an earlier owner can pass its check.
+    private func takeOwnership(_ connection: PostgresConnection) async throws -> Int64 {
+        var epoch: Int64 = 0
+        for try await value in try await connection.query("""
+            UPDATE versioner_owner SET epoch = epoch + 1, node = \(configuration.nodeName), url = \(configuration.advertiseURL),
+                pid = pg_backend_pid(), acquired_at = now(), heartbeat_at = now()
+            WHERE id = 1 RETURNING epoch
+            """, logger: logger).decode(Int64.self) {
+            epoch = value
+        }
+        return epoch
+    }
+
+    private func ownerRow(_ connection: PostgresConnection) async throws -> (node: String?, url: String?, heartbeatAge: Double?) {
+        for try await (node, url, age) in try await connection.query(
+            "SELECT node, url, extract(epoch FROM now() - heartbeat_at)::float8 FROM versioner_owner WHERE id = 1",
+            logger: logger).decode((String?, String?, Double?).self) {
+            return (node, url, age)
+        }
+        return (nil, nil, nil)
+    }
+
+    /// Ends the database session that holds the owner's lock, whose node stopped heartbeating.
+    private func endStalledOwner(_ connection: PostgresConnection, age: Double, node: String?) async throws {
+        for try await pid in try await connection.query("""
+            SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+                AND classid = \(Int64(PostgresSchema.lockClass))::oid AND objid = \(Int64(PostgresSchema.ownerLock))::oid AND objsubid = 2
+            """, logger: logger).decode(Int32.self) {
+            logger.warning("the owner stopped heartbeating; ending its database session to take over", metadata: [
+                "owner": "\(node ?? "?")", "heartbeat_age_s": "\(age)", "postgres.pid": "\(pid)",
+            ])
+            try await connection.query("SELECT pg_terminate_backend(\(pid))", logger: logger)
+        }
+    }
+
+    private func heartbeat(_ connection: PostgresConnection, role: String, epoch: Int64, applied: UInt64) async throws {
+        try await connection.query("""
+            INSERT INTO versioner_nodes (name, url, role, epoch, applied, started_at, heartbeat_at)
+            VALUES (\(configuration.nodeName), \(configuration.advertiseURL), \(role), \(epoch), \(Int64(applied)), now(), now())
+            ON CONFLICT (name) DO UPDATE SET url = excluded.url, role = excluded.role, epoch = excluded.epoch,
+                applied = excluded.applied, heartbeat_at = excluded.heartbeat_at
+            """, logger: logger)
+    }
+
+    /// The cluster as the database lists it, read on a connection of its own.
+    public func cluster() async throws -> ClusterView {
+        let connection = try await connectToPrimary()
+        do {
+            let view = try await cluster(on: connection)
+            try? await connection.close()
+            return view
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    private func cluster(on connection: PostgresConnection) async throws -> ClusterView {
+        var view = ClusterView(ownerNode: nil, ownerURL: nil, epoch: 0, journalEnd: try await journalEnd(connection), members: [])
+        for try await (node, url, epoch) in try await connection.query(
+            "SELECT node, url, epoch FROM versioner_owner WHERE id = 1", logger: logger).decode((String?, String?, Int64).self) {
+            (view.ownerNode, view.ownerURL, view.epoch) = (node, url, epoch)
+        }
+        for try await (name, url, role, epoch, applied, age) in try await connection.query("""
+            SELECT name, url, role, epoch, applied, extract(epoch FROM now() - heartbeat_at)::float8
+            FROM versioner_nodes ORDER BY name
+            """, logger: logger).decode((String, String?, String, Int64, Int64, Double).self) {
+            view.members.append(ClusterMember(name: name, url: url, role: role, epoch: epoch, applied: UInt64(applied), heartbeatAge: age))
+        }
+        return view
+    }
+
+    // MARK: Helpers
+
+    private func report(_ change: (inout NodeStatus) -> Void) {
+        let (before, after) = reported.withLock { status -> (NodeStatus, NodeStatus) in
+            let before = status
+            change(&status)
+            return (before, status)
+        }
+        if before != after { onStatus(after) }
+    }
+
+    /// Sleeps, or throws once the server begins to shut down.
+    private func pause(_ duration: Duration) async throws {
+        try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+    }
+}
+
+/// Wakes one waiter, early (a notification) or at its timeout; a ring with nobody waiting is kept
+/// for the next wait.
+final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.rung = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait(timeout: Duration) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.ring()
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.rung {
+                    state.rung = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
