@@ -75,20 +75,25 @@ public struct PostgresUnreachable: Error, CustomStringConvertible {
 public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporting {
     private let configuration: PostgresStoreConfiguration
     private let logger: Logger
-    private let onReady: @Sendable (Tracker, PostgresStoreService) async throws -> Void
+    private let onServe: @Sendable (Tracker, PostgresStoreService) async throws -> Void
+    private let onOwn: @Sendable (Tracker) async throws -> Void
     private let onStatus: @Sendable (NodeStatus) -> Void
     private let running = SnapshotRunner()
     private let reported: Mutex<NodeStatus>
 
     /// - Parameters:
-    ///   - onReady: called each time this node starts to own the journal, with the tracker to serve.
+    ///   - onServe: called with each state this node builds (at start, and after losing track of
+    ///     the journal), to answer from from then on.
+    ///   - onOwn: called each time this node starts to own the journal (it can write now).
     ///   - onStatus: called whenever the node's role or position changes.
     public init(configuration: PostgresStoreConfiguration, logger: Logger,
-                onReady: @escaping @Sendable (Tracker, PostgresStoreService) async throws -> Void,
+                onServe: @escaping @Sendable (Tracker, PostgresStoreService) async throws -> Void,
+                onOwn: @escaping @Sendable (Tracker) async throws -> Void,
                 onStatus: @escaping @Sendable (NodeStatus) -> Void) {
         self.configuration = configuration
         self.logger = logger
-        self.onReady = onReady
+        self.onServe = onServe
+        self.onOwn = onOwn
         self.onStatus = onStatus
         reported = Mutex(NodeStatus(role: .connecting, node: configuration.nodeName))
     }
@@ -98,6 +103,15 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
 
     // MARK: The node's life
 
+    /// One state this node serves: a tracker over the node's view of the journal. It lives from
+    /// a start (or a rebuild) until the node's memory can no longer be trusted to match the
+    /// journal: when a commit's outcome is unknown.
+    private struct Incarnation: Sendable {
+        let tracker: Tracker
+        let journal: NodeJournal
+        let snapshots: Task<Void, Never>
+    }
+
     public func run() async throws {
         let directory = configuration.directory
         let lock = try await onOwnThread { try directory.lock() }
@@ -106,7 +120,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             "journal": "\(configuration.location)", "node": "\(configuration.nodeName)",
         ])
         var first = true
-        var follower: Follower?
+        var incarnation: Incarnation?
         while !Task.isShuttingDownGracefully {
             let connection: PostgresConnection
             do {
@@ -125,20 +139,21 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             first = false
             do {
                 try await PostgresSchema.migrate(connection, logger: logger)
-                var state: Follower
-                if let follower { state = follower } else { state = try await loadFollower(connection) }
-                follower = state
-                let epoch = try await standBy(connection, following: &state)
-                follower = state
-                try await follow(connection, &state)
-                // From here on this node's memory may run ahead of the journal: whatever happens,
-                // it is rebuilt from the snapshot and the journal before serving again.
-                follower = nil
-                let finished = try await serve(connection, from: state, epoch: epoch)
+                let current: Incarnation
+                if let incarnation { current = incarnation } else { current = try await incarnate(connection) }
+                incarnation = current
+                let epoch = try await standBy(connection, current)
+                try await follow(connection, current)
+                let finished = try await serve(connection, current, epoch: epoch)
                 if finished {
+                    current.snapshots.cancel()
                     try? await connection.close()
                     return
                 }
+                // The outcome of a commit is unknown: memory may hold a change the journal lacks.
+                // The old state keeps answering reads until a new one is built from the journal.
+                current.snapshots.cancel()
+                incarnation = nil
             } catch is CancellationError {
                 try? await connection.close()
                 break
@@ -146,36 +161,64 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
                 try? await connection.close()
                 throw error
             } catch {
-                logger.error("lost the journal's database; reconnecting", metadata: ["error": "\(error)"])
-                if status.role == .owner { report { $0.role = .disconnected } }
+                logger.error("lost the journal's database; reconnecting", metadata: ["error": "\(Self.reason(error))"])
+                if let current = incarnation, current.journal.owned != nil {
+                    current.snapshots.cancel()
+                    incarnation = nil
+                    report { $0.role = .disconnected }
+                }
             }
             try? await connection.close()
             do { try await pause(.seconds(1)) } catch { break }
         }
+        // Shutting down while standing by: a snapshot makes the next start quick.
+        if let incarnation {
+            incarnation.snapshots.cancel()
+            if await running.changesSinceSnapshot() > 0 { _ = try? await takeSnapshot() }
+        }
     }
 
-    /// A state that follows the journal: the snapshot it began from and every record after it.
-    struct Follower: Sendable {
-        var replay: ReplayState
-        var applied: UInt64
-        var snapshotSequence: UInt64
-    }
-
-    /// The newest local snapshot the journal does not run behind, ready to follow.
-    private func loadFollower(_ connection: PostgresConnection) async throws -> Follower {
+    /// Builds this node's state: the newest local snapshot the journal does not run behind,
+    /// then every record after it; serves reads from it at once.
+    private func incarnate(_ connection: PostgresConnection) async throws -> Incarnation {
         let end = try await journalEnd(connection)
         let directory = configuration.directory
         let logger = self.logger
+        let started = ContinuousClock.now
         let loaded = try await onOwnThread {
             try SnapshotStore.loadNewestValid(directory.snapshots, notPast: end, logger: logger)
         }
-        guard let (snapshot, info) = loaded else { return Follower(replay: ReplayState(), applied: 0, snapshotSequence: 0) }
-        logger.info("starting from a local snapshot", metadata: ["snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)"])
-        return Follower(replay: ReplayState(snapshot), applied: snapshot.header.sequence, snapshotSequence: snapshot.header.sequence)
+        var replay = ReplayState()
+        var applied: UInt64 = 0
+        if let (snapshot, info) = loaded {
+            replay = ReplayState(snapshot)
+            applied = snapshot.header.sequence
+            configuration.metrics.snapshotSize.record(info.fileBytes)
+        }
+        let snapshotSequence = applied
+        try await readRecords(connection, after: applied) { sequence, change in
+            replay.apply(change, sequence: sequence)
+            applied = sequence
+        }
+        replay.dropDeploymentsToDeletedEnvironments()
+        let duration = ContinuousClock.now - started
+        logger.info("recovered", metadata: [
+            "recovery.snapshot": "\(loaded?.1.path ?? "none")", "recovery.snapshot_sequence": "\(snapshotSequence)",
+            "recovery.events_replayed": "\(applied - snapshotSequence)", "recovery.last_sequence": "\(applied)",
+            "recovery.duration_ms": "\(duration.milliseconds)",
+        ])
+        configuration.metrics.recoveryDuration.record(duration.seconds)
+        configuration.metrics.recoveryReplayed.record(Int64(applied - snapshotSequence))
+        let journal = NodeJournal(following: applied)
+        let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, clock: configuration.clock,
+                              state: replay.state)
+        await running.start(tracker: tracker, journal: journal, lastSnapshot: snapshotSequence)
+        try await onServe(tracker, self)
+        return Incarnation(tracker: tracker, journal: journal, snapshots: Task { await self.periodicSnapshots() })
     }
 
     /// Follows the journal until this node holds the owner's lock; returns the new epoch.
-    private func standBy(_ connection: PostgresConnection, following state: inout Follower) async throws -> Int64 {
+    private func standBy(_ connection: PostgresConnection, _ incarnation: Incarnation) async throws -> Int64 {
         let bell = Doorbell()
         let listener = Task {
             try await connection.listen(on: "versioner_journal") { notifications in
@@ -190,9 +233,9 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             if try await tryOwnerLock(connection) {
                 return try await takeOwnership(connection)
             }
-            try await follow(connection, &state)
+            try await follow(connection, incarnation)
             let owner = try await ownerRow(connection)
-            let applied = state.applied
+            let applied = incarnation.journal.lastSequence
             report {
                 $0.role = .standby
                 $0.epoch = 0
@@ -216,55 +259,61 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
         }
     }
 
-    /// Applies every record after the follower's position, checking that none is missing.
-    private func follow(_ connection: PostgresConnection, _ state: inout Follower) async throws {
+    /// Applies every record after this node's position to its tracker, in order.
+    private func follow(_ connection: PostgresConnection, _ incarnation: Incarnation) async throws {
+        let journal = incarnation.journal
+        try await readRecords(connection, after: journal.lastSequence) { sequence, change in
+            await incarnation.tracker.follow(change, sequence: sequence) { journal.markApplied(sequence) }
+        }
+        configuration.metrics.appliedSequence.record(Int64(journal.lastSequence))
+    }
+
+    /// Reads the records after `position`, in order, checking that none is missing.
+    private func readRecords(_ connection: PostgresConnection, after position: UInt64,
+                             _ body: (UInt64, StateChange) async throws -> Void) async throws {
+        var last = position
         while true {
             let rows = try await connection.query(
-                "SELECT seq, record FROM versioner_journal WHERE seq > \(Int64(state.applied)) ORDER BY seq LIMIT 10000",
+                "SELECT seq, record FROM versioner_journal WHERE seq > \(Int64(last)) ORDER BY seq LIMIT 10000",
                 logger: logger)
             var count = 0
             for try await (sequence, record) in rows.decode((Int64, ByteBuffer).self) {
-                guard UInt64(sequence) == state.applied + 1 else {
-                    throw JournalError("the journal has a gap: record \(sequence) follows \(state.applied)")
+                guard UInt64(sequence) == last + 1 else {
+                    throw JournalError("the journal has a gap: record \(sequence) follows \(last)")
                 }
                 let (_, change) = try JournalRecordCodec.decode(Array(buffer: record))
-                state.replay.apply(change, sequence: UInt64(sequence))
-                state.applied = UInt64(sequence)
+                try await body(UInt64(sequence), change)
+                last = UInt64(sequence)
                 count += 1
             }
-            configuration.metrics.appliedSequence.record(Int64(state.applied))
             if count < 10000 { break }
         }
         configuration.metrics.followLag.record(0)
     }
 
-    /// Owns the journal from `state` on, until shutdown (returns true) or a journal failure
-    /// (returns false; reads go on from memory meanwhile).
-    private func serve(_ connection: PostgresConnection, from state: Follower, epoch: Int64) async throws -> Bool {
-        var replay = state.replay
-        replay.dropDeploymentsToDeletedEnvironments()
+    /// Owns the journal from where `incarnation` stands, until shutdown (returns true) or a
+    /// journal failure (returns false; reads go on from memory meanwhile).
+    private func serve(_ connection: PostgresConnection, _ incarnation: Incarnation, epoch: Int64) async throws -> Bool {
         let metrics = configuration.metrics
-        let journal = PostgresJournal(after: state.applied, epoch: epoch, clock: configuration.clock, metrics: metrics)
-        let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, clock: configuration.clock,
-                              state: replay.state)
-        await running.start(tracker: tracker, journal: journal, lastSnapshot: state.snapshotSequence)
+        let applied = incarnation.journal.lastSequence
+        let journal = PostgresJournal(after: applied, epoch: epoch, clock: configuration.clock, metrics: metrics)
+        incarnation.journal.own(journal)
         let logger = self.logger
         let writer = Task { try await journal.runWriter(on: connection, logger: logger) }
         let heartbeats = Task { await self.ownerHeartbeats(connection, journal: journal) }
-        let snapshots = Task { await self.periodicSnapshots() }
         metrics.owner.record(1)
         metrics.epoch.record(epoch)
         report {
             $0.role = .owner
             $0.epoch = epoch
-            $0.applied = state.applied
-            $0.journalEnd = state.applied
+            $0.applied = applied
+            $0.journalEnd = applied
             $0.ownerNode = configuration.nodeName
             $0.ownerURL = configuration.advertiseURL
         }
-        logger.notice("owning the journal", metadata: ["epoch": "\(epoch)", "journal.last_sequence": "\(state.applied)"])
+        logger.notice("owning the journal", metadata: ["epoch": "\(epoch)", "journal.last_sequence": "\(applied)"])
         do {
-            try await onReady(tracker, self)
+            try await onOwn(incarnation.tracker)
         } catch {
             journal.fail("could not start serving: \(error)")
         }
@@ -274,14 +323,15 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             journal.close()
         }
         heartbeats.cancel()
-        snapshots.cancel()
-        _ = await (heartbeats.value, snapshots.value)
+        _ = await heartbeats.value
         metrics.owner.record(0)
+        metrics.epoch.record(0)
         if let failure = journal.failure {
             logger.error("the journal failed: writes answer 503 until it is back", metadata: ["error": "\(failure)"])
             report { $0.role = .disconnected }
             return false
         }
+        incarnation.snapshots.cancel()
         if await running.changesSinceSnapshot() > 0 {
             let info = try await takeSnapshot()
             logger.info("final snapshot written", metadata: ["snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)"])

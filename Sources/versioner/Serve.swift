@@ -207,11 +207,13 @@ struct Serve: AsyncParsableCommand {
                     snapshotInterval: .seconds(snapshotInterval), snapshotEvery: snapshotEvery,
                     keepSnapshots: keepSnapshots, shardCount: shardCount, metrics: StoreMetrics(factory: metrics.factory)),
                 logger: logger,
-                onReady: { tracker, store in
+                onServe: { tracker, store in
+                    state.markReady(Backend(tracker: tracker, snapshots: store, account: account, cluster: store))
+                },
+                onOwn: { tracker in
                     if adminKey == nil {
                         try await bootstrapAdminKey(tracker: tracker, directory: directory, account: account, logger: serverLogger)
                     }
-                    state.markReady(Backend(tracker: tracker, snapshots: store, account: account, cluster: store))
                     serverLogger.info("ready to serve")
                 },
                 onStatus: { status in state.update(node: status) })

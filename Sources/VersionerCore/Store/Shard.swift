@@ -239,6 +239,50 @@ actor Shard {
         return sequence
     }
 
+    /// Applies a change to one of this shard's products that another node journaled, and calls
+    /// `applied` in the same turn (so a capture sees the change and its sequence together).
+    /// Returns the event, for live consumers, when the change is one.
+    func follow(_ change: StateChange, applied: @Sendable () -> Void) -> EventView? {
+        let catalog = services.catalog.snapshot
+        let previous: Product? = switch change {
+        case .productSaved(let product): products[product.id]?.product
+        case .productDeleted(let id): products[id]?.product
+        default: nil
+        }
+        products.apply(change, environmentExists: { catalog.environments[$0] != nil })
+        applied()
+        switch change {
+        case .deploymentEvent(let event):
+            guard let state = products[event.productID] else { return nil }
+            hold(state.product, previousName: nil)
+            let rollback = state.deployment(id: event.deploymentID).map { state.isRollback($0) }
+            return EventView(event: .deployment(event), isRollback: rollback)
+        case .buildEvent(let event):
+            if let state = products[event.productID] { hold(state.product, previousName: nil) }
+            return EventView(event: .build(event), isRollback: nil)
+        case .productSaved(let product):
+            hold(product, previousName: previous?.name)
+        case .productDeleted:
+            if let previous {
+                productIDsByName[previous.name] = nil
+                services.catalog.withLock { $0.unplace(previous) }
+            }
+        case .environmentSaved, .environmentDeleted, .apiKeySaved:
+            break
+        }
+        return nil
+    }
+
+    /// Notes that this shard holds `product` under its current name.
+    private func hold(_ product: Product, previousName: String?) {
+        if let previousName, previousName != product.name { productIDsByName[previousName] = nil }
+        productIDsByName[product.name] = product.id
+        services.catalog.withLock { catalog in
+            if let previousName, previousName != product.name { catalog.rename(product, from: previousName) }
+            catalog.place(product, onShard: index)
+        }
+    }
+
     /// Drops the deployments to an environment that the catalog has just deleted.
     func removeDeployments(environmentID: EntityID) {
         products.apply(.environmentDeleted(environmentID), environmentExists: { _ in false })

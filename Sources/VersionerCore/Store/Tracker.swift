@@ -63,6 +63,59 @@ public final class Tracker: Sendable {
         return LiveCapture(catalog: catalog, catalogSequence: catalogSequence, products: products, shards: shards)
     }
 
+    /// Applies a change that another node journaled: this node follows a shared journal rather
+    /// than writing it. Changes must come in journal order, one at a time. `applied` is called in
+    /// the same step as the change is applied (under the catalog's lock, or in the shard's turn),
+    /// so that a snapshot taken meanwhile never holds a change without its sequence.
+    public func follow(_ change: StateChange, sequence: UInt64, applied: @escaping @Sendable () -> Void) async {
+        let shardIndex: Int?
+        switch change {
+        case .environmentSaved(let environment):
+            services.ids.advance(past: environment.id)
+            services.catalog.withLock { catalog in
+                catalog.apply(environment)
+                applied()
+            }
+            return
+        case .apiKeySaved(let key):
+            services.ids.advance(past: key.id)
+            services.catalog.withLock { catalog in
+                catalog.apply(key)
+                applied()
+            }
+            return
+        case .environmentDeleted(let id):
+            services.catalog.withLock { catalog in
+                catalog.removeEnvironment(id)
+                applied()
+            }
+            // Idempotent, like the writer's own: each shard drops the deployments to it.
+            for shard in shards { await shard.removeDeployments(environmentID: id) }
+            return
+        case .deploymentEvent(let event):
+            services.ids.advance(past: event.eventID)
+            shardIndex = services.catalog.withLock { $0.shard(forProductID: event.productID) }
+                ?? Self.homeShard(of: event.input.productName, count: shards.count)
+        case .buildEvent(let event):
+            services.ids.advance(past: event.eventID)
+            shardIndex = services.catalog.withLock { $0.shard(forProductID: event.productID) }
+                ?? Self.homeShard(of: event.input.productName, count: shards.count)
+        case .productSaved(let product):
+            services.ids.advance(past: product.id)
+            shardIndex = services.catalog.withLock { $0.shard(forProductID: product.id) }
+                ?? Self.homeShard(of: product.name, count: shards.count)
+        case .productDeleted(let id):
+            shardIndex = services.catalog.withLock { $0.shard(forProductID: id) }
+        }
+        guard let shardIndex else {
+            applied()
+            return
+        }
+        if let event = await shards[shardIndex].follow(change, applied: applied) {
+            feed.publish(EventFeed.Item(sequence: sequence, event: event))
+        }
+    }
+
     /// The shard a new product of this name goes to: a stable hash (FNV-1a) of the name, so the
     /// same name lands on the same shard in every process.
     static func homeShard(of name: String, count: Int) -> Int {

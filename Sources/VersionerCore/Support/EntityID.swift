@@ -111,6 +111,20 @@ public final class IDGenerator: Sendable {
         }
     }
 
+    /// Makes every id issued from now on greater than `id` too (one issued by another node, whose
+    /// clock may run ahead of this one's).
+    public func advance(past id: EntityID) {
+        state.withLock { state in
+            let milliseconds = id.high >> 16
+            let counter = (id.high & 0xFFF, id.low & 0x3FFF_FFFF_FFFF_FFFF)
+            if milliseconds > state.milliseconds
+                || (milliseconds == state.milliseconds && (counter.0, counter.1) > (state.counter.0, state.counter.1)) {
+                state.milliseconds = milliseconds
+                state.counter = counter
+            }
+        }
+    }
+
     /// The next id; greater than every id this generator issued before.
     public func next() -> EntityID {
         let now = UInt64(max(0, clock.now().microseconds / 1000))

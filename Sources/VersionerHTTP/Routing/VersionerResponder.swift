@@ -48,17 +48,14 @@ public final class ServerState: Sendable {
         current.withLock { $0.backend = backend }
     }
 
-    /// The node's part changed. A standby holds no state of its own to answer from (it hands
-    /// requests to the owner); one that lost its database keeps answering reads from memory.
+    /// The node's part changed.
     public func update(node: NodeStatus) {
-        current.withLock { current in
-            current.node = node
-            if node.role == .standby { current.backend = nil }
-        }
+        current.withLock { $0.node = node }
     }
 
     /// Where to hand a request this node cannot answer itself: the owner, when this node does
-    /// not own the journal and either holds no state or is asked to write.
+    /// not own the journal and either holds no state yet or is asked to write. (A standby
+    /// answers reads from the state it follows.)
     func forwardingTarget(for request: Request) -> String? {
         current.withLock { current in
             guard let node = current.node, node.role != .owner, let url = node.ownerURL, node.ownerNode != node.node else {
