@@ -32,6 +32,9 @@ public final class PostgresJournal: Journal {
         var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var failure: JournalError?
         var stopping = false
+        /// The writer has returned (closed, or failed), or the journal failed.
+        var ended = false
+        var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// The epoch this journal appends with.
@@ -113,11 +116,35 @@ public final class PostgresJournal: Journal {
         }
         ring.finish()
         for continuation in waiting { continuation.resume(throwing: JournalError(reason)) }
+        end()
+    }
+
+    /// Returns once the journal has failed, or its writer has committed everything after a close.
+    /// (A writer blocked on a dead connection does not hold this up: the failure ends it.)
+    func ended() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = queue.withLock { queue in
+                if queue.ended { return true }
+                queue.endWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func end() {
+        let waiters = queue.withLock { queue in
+            queue.ended = true
+            defer { queue.endWaiters = [] }
+            return queue.endWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Commits batches on `connection` until the journal is closed (returns) or a commit fails
     /// (fails the journal, then throws).
     func runWriter(on connection: PostgresConnection, logger: Logger) async throws {
+        defer { end() }
         for await _ in doorbell {
             while let batch = take() {
                 let started = ContinuousClock.now
@@ -162,7 +189,7 @@ public final class PostgresJournal: Journal {
     /// One statement, one transaction: inserts the batch only while the owner row carries this
     /// epoch, and notifies the followers at commit. Returns how many records it inserted.
     private func insert(_ batch: Batch, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        let rows = try await connection.query("""
+        let rows = try await connection.run("""
             WITH inserted AS (
                 INSERT INTO versioner_journal (seq, epoch, recorded_at, record)
                 SELECT b.seq, \(epoch), to_timestamp(b.at / 1000000.0), b.record

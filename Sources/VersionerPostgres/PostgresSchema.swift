@@ -55,28 +55,28 @@ enum PostgresSchema {
 
     /// Brings the schema to ``currentVersion`` in one transaction.
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.run("BEGIN", logger: logger)
         do {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockClass), \(migrationLock))", logger: logger)
-            try await connection.query("""
+            try await connection.run("SELECT pg_advisory_xact_lock(\(lockClass), \(migrationLock))", logger: logger)
+            try await connection.run("""
                 CREATE TABLE IF NOT EXISTS versioner_schema (
                     version int PRIMARY KEY,
                     applied_at timestamptz NOT NULL DEFAULT now())
                 """, logger: logger)
             var found = 0
-            for try await version in try await connection.query(
+            for try await version in try await connection.run(
                 "SELECT coalesce(max(version), 0)::int8 FROM versioner_schema", logger: logger).decode(Int64.self) {
                 found = Int(version)
             }
             guard found <= currentVersion else { throw PostgresSchemaError.newer(found: found, known: currentVersion) }
             for version in (found + 1)...max(found + 1, currentVersion) where version <= currentVersion {
-                for statement in migrations[version - 1] { try await connection.query(statement, logger: logger) }
-                try await connection.query("INSERT INTO versioner_schema (version) VALUES (\(version))", logger: logger)
+                for statement in migrations[version - 1] { try await connection.run(statement, logger: logger) }
+                try await connection.run("INSERT INTO versioner_schema (version) VALUES (\(version))", logger: logger)
                 logger.notice("migrated the journal's schema", metadata: ["postgres.schema_version": "\(version)"])
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.run("COMMIT", logger: logger)
         } catch {
-            try? await connection.query("ROLLBACK", logger: logger)
+            _ = try? await connection.run("ROLLBACK", logger: logger)
             throw error
         }
     }

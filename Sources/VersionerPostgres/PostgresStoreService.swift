@@ -273,7 +273,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
                              _ body: (UInt64, StateChange) async throws -> Void) async throws {
         var last = position
         while true {
-            let rows = try await connection.query(
+            let rows = try await connection.run(
                 "SELECT seq, record FROM versioner_journal WHERE seq > \(Int64(last)) ORDER BY seq LIMIT 10000",
                 logger: logger)
             var count = 0
@@ -300,6 +300,8 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
         incarnation.journal.own(journal)
         let logger = self.logger
         let writer = Task { try await journal.runWriter(on: connection, logger: logger) }
+        // The session's end is the lock's end: from then on nothing may be acknowledged.
+        connection.closeFuture.whenComplete { _ in journal.fail("the journal's database connection closed") }
         let heartbeats = Task { await self.ownerHeartbeats(connection, journal: journal) }
         metrics.owner.record(1)
         metrics.epoch.record(epoch)
@@ -318,19 +320,22 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             journal.fail("could not start serving: \(error)")
         }
         await withGracefulShutdownHandler {
-            _ = await writer.result
+            await journal.ended()
         } onGracefulShutdown: {
             journal.close()
         }
         heartbeats.cancel()
-        _ = await heartbeats.value
         metrics.owner.record(0)
         metrics.epoch.record(0)
         if let failure = journal.failure {
             logger.error("the journal failed: writes answer 503 until it is back", metadata: ["error": "\(failure)"])
             report { $0.role = .disconnected }
+            // Closing the connection fails whatever still waits on it (the writer, a heartbeat),
+            // so that nothing is left behind on it; this node stays away from it from now on.
+            closeNow(connection)
             return false
         }
+        _ = await (writer.result, heartbeats.value)
         incarnation.snapshots.cancel()
         if await running.changesSinceSnapshot() > 0 {
             let info = try await takeSnapshot()
@@ -346,7 +351,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
         while !Task.isCancelled {
             do {
                 var held = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.run(
                     "UPDATE versioner_owner SET heartbeat_at = now() WHERE id = 1 AND epoch = \(journal.epoch) RETURNING epoch",
                     logger: logger).decode(Int64.self) {
                     held = true
@@ -424,7 +429,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             }
             do {
                 var standby = true
-                for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) {
+                for try await value in try await connection.run("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) {
                     standby = value
                 }
                 if !standby { return connection }
@@ -449,7 +454,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
 
     private func journalEnd(_ connection: PostgresConnection) async throws -> UInt64 {
         var end: Int64 = 0
-        for try await value in try await connection.query(
+        for try await value in try await connection.run(
             "SELECT coalesce(max(seq), 0)::int8 FROM versioner_journal", logger: logger).decode(Int64.self) {
             end = value
         }
@@ -458,7 +463,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
 
     private func tryOwnerLock(_ connection: PostgresConnection) async throws -> Bool {
         var acquired = false
-        for try await value in try await connection.query(
+        for try await value in try await connection.run(
             "SELECT pg_try_advisory_lock(\(PostgresSchema.lockClass), \(PostgresSchema.ownerLock))", logger: logger).decode(Bool.self) {
             acquired = value
         }
@@ -468,7 +473,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
     /// Bumps the epoch: from this commit on, no append of an earlier owner can pass its check.
     private func takeOwnership(_ connection: PostgresConnection) async throws -> Int64 {
         var epoch: Int64 = 0
-        for try await value in try await connection.query("""
+        for try await value in try await connection.run("""
             UPDATE versioner_owner SET epoch = epoch + 1, node = \(configuration.nodeName), url = \(configuration.advertiseURL),
                 pid = pg_backend_pid(), acquired_at = now(), heartbeat_at = now()
             WHERE id = 1 RETURNING epoch
@@ -479,7 +484,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
     }
 
     private func ownerRow(_ connection: PostgresConnection) async throws -> (node: String?, url: String?, heartbeatAge: Double?) {
-        for try await (node, url, age) in try await connection.query(
+        for try await (node, url, age) in try await connection.run(
             "SELECT node, url, extract(epoch FROM now() - heartbeat_at)::float8 FROM versioner_owner WHERE id = 1",
             logger: logger).decode((String?, String?, Double?).self) {
             return (node, url, age)
@@ -487,21 +492,29 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
         return (nil, nil, nil)
     }
 
-    /// Ends the database session that holds the owner's lock, whose node stopped heartbeating.
+    /// Ends the database session that holds the owner's lock, if the owner row still names that
+    /// session and its heartbeat is still stale — checked in the same statement, so that two
+    /// standbys that both saw a stale heartbeat never end the session of the one that took over.
     private func endStalledOwner(_ connection: PostgresConnection, age: Double, node: String?) async throws {
-        for try await pid in try await connection.query("""
-            SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
-                AND classid = \(Int64(PostgresSchema.lockClass))::oid AND objid = \(Int64(PostgresSchema.ownerLock))::oid AND objsubid = 2
+        let timeout = configuration.heartbeatTimeout.seconds
+        // MATERIALIZED: the stale session is found first, and only it is ended (the planner
+        // must not call pg_terminate_backend on rows before every condition has held).
+        for try await pid in try await connection.run("""
+            WITH stalled AS MATERIALIZED (
+                SELECT l.pid FROM pg_locks AS l JOIN versioner_owner AS o ON o.id = 1 AND o.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted
+                    AND l.classid = \(Int64(PostgresSchema.lockClass))::oid AND l.objid = \(Int64(PostgresSchema.ownerLock))::oid
+                    AND l.objsubid = 2 AND o.heartbeat_at < now() - make_interval(secs => \(timeout)))
+            SELECT pid FROM stalled WHERE pg_terminate_backend(pid)
             """, logger: logger).decode(Int32.self) {
-            logger.warning("the owner stopped heartbeating; ending its database session to take over", metadata: [
+            logger.warning("the owner stopped heartbeating; ended its database session to take over", metadata: [
                 "owner": "\(node ?? "?")", "heartbeat_age_s": "\(age)", "postgres.pid": "\(pid)",
             ])
-            try await connection.query("SELECT pg_terminate_backend(\(pid))", logger: logger)
         }
     }
 
     private func heartbeat(_ connection: PostgresConnection, role: String, epoch: Int64, applied: UInt64) async throws {
-        try await connection.query("""
+        try await connection.run("""
             INSERT INTO versioner_nodes (name, url, role, epoch, applied, started_at, heartbeat_at)
             VALUES (\(configuration.nodeName), \(configuration.advertiseURL), \(role), \(epoch), \(Int64(applied)), now(), now())
             ON CONFLICT (name) DO UPDATE SET url = excluded.url, role = excluded.role, epoch = excluded.epoch,
@@ -524,11 +537,11 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
 
     private func cluster(on connection: PostgresConnection) async throws -> ClusterView {
         var view = ClusterView(ownerNode: nil, ownerURL: nil, epoch: 0, journalEnd: try await journalEnd(connection), members: [])
-        for try await (node, url, epoch) in try await connection.query(
+        for try await (node, url, epoch) in try await connection.run(
             "SELECT node, url, epoch FROM versioner_owner WHERE id = 1", logger: logger).decode((String?, String?, Int64).self) {
             (view.ownerNode, view.ownerURL, view.epoch) = (node, url, epoch)
         }
-        for try await (name, url, role, epoch, applied, age) in try await connection.query("""
+        for try await (name, url, role, epoch, applied, age) in try await connection.run("""
             SELECT name, url, role, epoch, applied, extract(epoch FROM now() - heartbeat_at)::float8
             FROM versioner_nodes ORDER BY name
             """, logger: logger).decode((String, String?, String, Int64, Int64, Double).self) {
@@ -552,6 +565,11 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
     private func pause(_ duration: Duration) async throws {
         try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
     }
+}
+
+/// Closes a connection without waiting for the server to agree (it may be gone).
+private func closeNow(_ connection: PostgresConnection) {
+    connection.close().whenComplete { _ in }
 }
 
 /// Wakes one waiter, early (a notification) or at its timeout; a ring with nobody waiting is kept
