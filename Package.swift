@@ -128,6 +128,7 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "VersionerPostgresTests", dependencies: ["VersionerCore", "VersionerPostgres"]),
         // End to end: the built `versioner` executable run as a process (serve, crash, operator commands).
         .testTarget(
             name: "versionerTests",

@@ -9,13 +9,17 @@ import NIOHTTP1
 /// stream too). A redirect would not do: clients do not resend a POST's body to another host.
 ///
 /// When the owner cannot be reached the answer is 503 with `Retry-After: 1`: the owner may be
-/// changing, and every client of this API retries a 503 or reports it.
+/// changing, and every client of this API retries a 503 or reports it. The wait is bounded by
+/// ``deadline``: AsyncHTTPClient keeps retrying a refused connection until then, and a write
+/// takes milliseconds when the owner is well, so a few seconds tell a gone owner.
 public struct Forwarder: Sendable {
     let client: HTTPClient
     /// This node's name, sent in `X-Versioner-Forwarded-By`.
     let node: String
     let maximumBodySize: Int
     let logger: Logger
+    /// How long a request handed over may take, connecting included.
+    static let deadline: TimeAmount = .seconds(5)
 
     public init(client: HTTPClient = .shared, node: String, maximumBodySize: Int, logger: Logger) {
         self.client = client
@@ -46,7 +50,7 @@ public struct Forwarder: Sendable {
         }
         let answer: HTTPClientResponse
         do {
-            answer = try await client.execute(outgoing, timeout: .seconds(30), logger: logger)
+            answer = try await client.execute(outgoing, timeout: Self.deadline, logger: logger)
         } catch {
             logger.warning("could not hand a request to the journal's owner", metadata: [
                 "owner": "\(owner)", "error": "\(error)",
