@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # zlib (snapshots, HTTP compression) comes from the system; Chromium and its driver drive /docs
 # in the live checks; promtool (package prometheus) lints /metrics.
 needed=()
-for package in zlib1g-dev chromium chromium-driver prometheus; do
+for package in zlib1g-dev chromium chromium-driver prometheus postgresql-15; do
     dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
 done
 if [ ${#needed[@]} -gt 0 ]; then

@@ -233,6 +233,9 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             if try await tryOwnerLock(connection) {
                 return try await takeOwnership(connection)
             }
+            // How far behind this node was when woken: what a takeover now would have to replay.
+            let end = try await journalEnd(connection)
+            configuration.metrics.followLag.record(Int64(end > incarnation.journal.lastSequence ? end - incarnation.journal.lastSequence : 0))
             try await follow(connection, incarnation)
             let owner = try await ownerRow(connection)
             let applied = incarnation.journal.lastSequence
@@ -240,7 +243,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
                 $0.role = .standby
                 $0.epoch = 0
                 $0.applied = applied
-                $0.journalEnd = applied
+                $0.journalEnd = max(end, applied)
                 $0.ownerNode = owner.node
                 $0.ownerURL = owner.url
             }
@@ -288,7 +291,6 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             }
             if count < 10000 { break }
         }
-        configuration.metrics.followLag.record(0)
     }
 
     /// Owns the journal from where `incarnation` stands, until shutdown (returns true) or a

@@ -57,7 +57,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "With a PostgreSQL journal: this node's name, unique among the nodes (default: the host name and port).")
     var nodeName: String?
 
-    @Option(help: "With a PostgreSQL journal: the URL the other nodes hand requests to while this node owns the journal, such as http://10.0.0.5:8080.")
+    @Option(help: """
+        With a PostgreSQL journal: the URL the other nodes hand requests to while this node owns \
+        the journal, such as http://10.0.0.5:8080 (default: http://<host>:<port>, unless --host \
+        listens on every address).
+        """)
     var advertiseUrl: String?
 
     @Option(help: "With a PostgreSQL journal: a standby takes over from an owner whose heartbeat is older than this many seconds.")
@@ -198,17 +202,25 @@ struct Serve: AsyncParsableCommand {
         case .postgres(var location):
             if location.password == nil { location.password = ProcessInfo.processInfo.environment["PGPASSWORD"] }
             let name = self.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(port)"
+            guard let advertised = advertiseUrl ?? (["0.0.0.0", "::", ""].contains(host) ? nil : "http://\(host):\(port)") else {
+                throw ValidationError("--advertise-url is needed with --host \(host): the other nodes must know where to reach this one")
+            }
             nodeName = name
             state.update(node: NodeStatus(role: .connecting, node: name))
             store = PostgresStoreService(
                 configuration: PostgresStoreConfiguration(
-                    location: location, directory: directory, nodeName: name, advertiseURL: advertiseUrl,
+                    location: location, directory: directory, nodeName: name, advertiseURL: advertised,
                     waitForDatabase: journalWait, heartbeatTimeout: .seconds(heartbeatTimeout),
                     snapshotInterval: .seconds(snapshotInterval), snapshotEvery: snapshotEvery,
                     keepSnapshots: keepSnapshots, shardCount: shardCount, metrics: StoreMetrics(factory: metrics.factory)),
                 logger: logger,
                 onServe: { tracker, store in
+                    // A state rebuilt from the journal replaces the old one: live streams on the
+                    // old one end, and their clients resume here with Last-Event-ID (journal
+                    // sequences are the same on every node and every rebuild).
+                    let previous = state.backend
                     state.markReady(Backend(tracker: tracker, snapshots: store, account: account, cluster: store))
+                    previous?.tracker.feed.close()
                 },
                 onOwn: { tracker in
                     if adminKey == nil {

@@ -29,6 +29,22 @@ struct EventFeedTests {
         #expect(await next(1, of: subscription) == [build])
     }
 
+    @Test("Closing the feed ends every stream after what each is owed; a new subscription resumes")
+    func close() async throws {
+        let fixture = TrackerFixture()
+        let first = try await fixture.deploy("api", "1.0", .completed).sequence
+        let all = fixture.tracker.feed.subscribe(after: nil) { _ in true }
+        let none = fixture.tracker.feed.subscribe(after: nil) { _ in false }
+        let second = try await fixture.deploy("api", "1.1", .completed).sequence
+        fixture.tracker.feed.close()
+        #expect(await next(5, of: all) == [second])
+        #expect(all.take().ended)
+        #expect(await next(5, of: none) == [])
+        #expect(fixture.tracker.feed.consumerCount == 0)
+        let resumed = fixture.tracker.feed.subscribe(after: first) { _ in true }
+        #expect(await next(1, of: resumed) == [second])
+    }
+
     @Test("A filter selects events, also in the backlog; an unknown id resumes by sequence")
     func filters() async throws {
         let fixture = TrackerFixture()

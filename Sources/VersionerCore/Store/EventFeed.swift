@@ -187,6 +187,15 @@ public final class EventFeed: Sendable {
         finished?.finish()
     }
 
+    /// Ends every subscription (the state they follow is replaced): each consumer gets what it
+    /// is owed, then its stream ends, and its client resumes elsewhere with the last sequence.
+    public func close() {
+        let finished: [AsyncStream<Void>.Continuation] = state.withLock { state in
+            state.consumers.keys.filter { !state.consumers[$0]!.ended }.map { cutOff($0, in: &state) }
+        }
+        for doorbell in finished { doorbell.finish() }
+    }
+
     fileprivate func end(_ id: UInt64) {
         let finished: AsyncStream<Void>.Continuation? = state.withLock { state in
             guard let consumer = state.consumers[id], !consumer.ended else { return nil }

@@ -9,9 +9,9 @@ import NIOHTTP1
 /// stream too). A redirect would not do: clients do not resend a POST's body to another host.
 ///
 /// When the owner cannot be reached the answer is 503 with `Retry-After: 1`: the owner may be
-/// changing, and every client of this API retries a 503 or reports it. The wait is bounded by
-/// ``deadline``: AsyncHTTPClient keeps retrying a refused connection until then, and a write
-/// takes milliseconds when the owner is well, so a few seconds tell a gone owner.
+/// changing, and every client of this API retries a 503 or reports it. A refused connection is
+/// answered at once (not retried: the owner is gone or going), and the whole exchange is
+/// bounded by ``deadline`` (a stalled owner).
 public struct Forwarder: Sendable {
     let client: HTTPClient
     /// This node's name, sent in `X-Versioner-Forwarded-By`.
@@ -21,7 +21,18 @@ public struct Forwarder: Sendable {
     /// How long a request handed over may take, connecting included.
     static let deadline: TimeAmount = .seconds(5)
 
-    public init(client: HTTPClient = .shared, node: String, maximumBodySize: Int, logger: Logger) {
+    /// The client every forwarder shares, made once for the process (an `HTTPClient` must be shut
+    /// down before it is released; this one never is): it connects within a second and does not
+    /// retry a connection that failed.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(1)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(client: HTTPClient = Forwarder.sharedClient, node: String, maximumBodySize: Int, logger: Logger) {
         self.client = client
         self.node = node
         self.maximumBodySize = maximumBodySize
