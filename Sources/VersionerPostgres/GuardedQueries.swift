@@ -20,6 +20,18 @@ extension PostgresConnection {
     }
 }
 
+/// What went wrong, in a line: the server's message when it sent one (PostgresNIO's errors hide
+/// it, and show the query, by default).
+func reason(_ error: any Error) -> String {
+    if let error = error as? PSQLError {
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying as? PSQLError, let message = underlying.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
+    }
+    return "\(error)"
+}
+
 /// The result of `body`, or a ``ConnectionLost`` error once `deadline` has passed (leaving
 /// `body` running: it may never end, which is why it cannot be awaited in a task group).
 func withDeadline<T: Sendable>(_ deadline: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {

@@ -152,7 +152,7 @@ public final class PostgresJournal: Journal {
                 do {
                     committed = try await insert(batch, on: connection, logger: logger)
                 } catch {
-                    fail("the journal's database connection failed: \(String(reflecting: error))")
+                    fail("the journal's database connection failed: \(reason(error))")
                     throw error
                 }
                 guard committed == Int64(batch.sequences.count) else {

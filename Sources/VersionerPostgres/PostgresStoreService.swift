@@ -161,7 +161,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
                 try? await connection.close()
                 throw error
             } catch {
-                logger.error("lost the journal's database; reconnecting", metadata: ["error": "\(Self.reason(error))"])
+                logger.error("lost the journal's database; reconnecting", metadata: ["error": "\(reason(error))"])
                 if let current = incarnation, current.journal.owned != nil {
                     current.snapshots.cancel()
                     incarnation = nil
@@ -373,7 +373,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             } catch is CancellationError {
                 return
             } catch {
-                journal.fail("the journal's database connection failed: \(String(reflecting: error))")
+                journal.fail("the journal's database connection failed: \(reason(error))")
                 return
             }
         }
@@ -426,7 +426,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
                     id: 1, logger: logger
                 ).get()
             } catch {
-                problems.append("\(host.name):\(host.port): \(Self.reason(error))")
+                problems.append("\(host.name):\(host.port): \(reason(error))")
                 continue
             }
             do {
@@ -437,21 +437,11 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
                 if !standby { return connection }
                 problems.append("\(host.name):\(host.port): a standby (read-only)")
             } catch {
-                problems.append("\(host.name):\(host.port): \(Self.reason(error))")
+                problems.append("\(host.name):\(host.port): \(reason(error))")
             }
             try? await connection.close()
         }
         throw PostgresUnreachable(description: problems.joined(separator: "; "))
-    }
-
-    /// What went wrong, in a line (PostgresNIO's errors hide the server's message by default).
-    static func reason(_ error: any Error) -> String {
-        if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] { return message }
-            if let underlying = error.underlying { return "\(underlying)" }
-            return "\(error.code)"
-        }
-        return "\(error)"
     }
 
     private func journalEnd(_ connection: PostgresConnection) async throws -> UInt64 {
