@@ -13,9 +13,21 @@ final class NodeJournal: Journal {
     }
 
     private let mode: Mutex<Mode>
+    /// The bytes of the last record followed, to check against the journal after a failover.
+    private let lastRecord: Mutex<[UInt8]?>
 
-    init(following applied: UInt64) {
+    init(following applied: UInt64, lastRecord: [UInt8]? = nil) {
         mode = Mutex(.following(applied))
+        self.lastRecord = Mutex(lastRecord)
+    }
+
+    /// The last record followed, when one was (not when the state came from a snapshot alone).
+    var lastFollowedRecord: [UInt8]? { lastRecord.withLock { $0 } }
+
+    /// Records that the change at `sequence` (the next one), journaled as `record`, has been applied here.
+    func markApplied(_ sequence: UInt64, record: [UInt8]) {
+        lastRecord.withLock { $0 = record }
+        markApplied(sequence)
     }
 
     /// The journal this node appends to, once it owns one.

@@ -139,6 +139,19 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             first = false
             do {
                 try await PostgresSchema.migrate(connection, logger: logger)
+                if let followed = incarnation, try await !journalHoldsLastRecord(of: followed, connection) {
+                    // Only a failover can do this: the old primary showed this node a commit
+                    // that never reached the new one (a synchronous wait cut short). Its
+                    // snapshots may hold it too: they are set aside, and the state is rebuilt
+                    // from the journal alone.
+                    followed.snapshots.cancel()
+                    incarnation = nil
+                    let snapshots = configuration.directory.snapshots
+                    let moved = try await onOwnThread { try SnapshotStore.setAsideAll(snapshots, suffix: ".diverged") }
+                    logger.error("this node followed a record the journal no longer holds (lost in a database failover); rebuilding from the journal alone", metadata: [
+                        "journal.sequence": "\(followed.journal.lastSequence)", "snapshots.set_aside": "\(moved)",
+                    ])
+                }
                 let current: Incarnation
                 if let incarnation { current = incarnation } else { current = try await incarnate(connection) }
                 incarnation = current
@@ -196,9 +209,11 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             configuration.metrics.snapshotSize.record(info.fileBytes)
         }
         let snapshotSequence = applied
-        try await readRecords(connection, after: applied) { sequence, change in
+        var lastRecord: [UInt8]?
+        try await readRecords(connection, after: applied) { sequence, change, record in
             replay.apply(change, sequence: sequence)
             applied = sequence
+            lastRecord = record
         }
         replay.dropDeploymentsToDeletedEnvironments()
         let duration = ContinuousClock.now - started
@@ -209,7 +224,7 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
         ])
         configuration.metrics.recoveryDuration.record(duration.seconds)
         configuration.metrics.recoveryReplayed.record(Int64(applied - snapshotSequence))
-        let journal = NodeJournal(following: applied)
+        let journal = NodeJournal(following: applied, lastRecord: lastRecord)
         let tracker = Tracker(shardCount: configuration.shardCount, journal: journal, clock: configuration.clock,
                               state: replay.state)
         await running.start(tracker: tracker, journal: journal, lastSnapshot: snapshotSequence)
@@ -265,15 +280,15 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
     /// Applies every record after this node's position to its tracker, in order.
     private func follow(_ connection: PostgresConnection, _ incarnation: Incarnation) async throws {
         let journal = incarnation.journal
-        try await readRecords(connection, after: journal.lastSequence) { sequence, change in
-            await incarnation.tracker.follow(change, sequence: sequence) { journal.markApplied(sequence) }
+        try await readRecords(connection, after: journal.lastSequence) { sequence, change, record in
+            await incarnation.tracker.follow(change, sequence: sequence) { journal.markApplied(sequence, record: record) }
         }
         configuration.metrics.appliedSequence.record(Int64(journal.lastSequence))
     }
 
     /// Reads the records after `position`, in order, checking that none is missing.
     private func readRecords(_ connection: PostgresConnection, after position: UInt64,
-                             _ body: (UInt64, StateChange) async throws -> Void) async throws {
+                             _ body: (UInt64, StateChange, [UInt8]) async throws -> Void) async throws {
         var last = position
         while true {
             let rows = try await connection.run(
@@ -284,8 +299,9 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
                 guard UInt64(sequence) == last + 1 else {
                     throw JournalError("the journal has a gap: record \(sequence) follows \(last)")
                 }
-                let (_, change) = try JournalRecordCodec.decode(Array(buffer: record))
-                try await body(UInt64(sequence), change)
+                let bytes = Array(buffer: record)
+                let (_, change) = try JournalRecordCodec.decode(bytes)
+                try await body(UInt64(sequence), change, bytes)
                 last = UInt64(sequence)
                 count += 1
             }
@@ -442,6 +458,18 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
             try? await connection.close()
         }
         throw PostgresUnreachable(description: problems.joined(separator: "; "))
+    }
+
+    /// Whether the journal still holds, at this node's position, the very record it followed
+    /// there (true when there is nothing to compare: no record followed yet).
+    private func journalHoldsLastRecord(of incarnation: Incarnation, _ connection: PostgresConnection) async throws -> Bool {
+        guard let followed = incarnation.journal.lastFollowedRecord else { return true }
+        let position = Int64(incarnation.journal.lastSequence)
+        for try await record in try await connection.run(
+            "SELECT record FROM versioner_journal WHERE seq = \(position)", logger: logger).decode(ByteBuffer.self) {
+            return Array(buffer: record) == followed
+        }
+        return false
     }
 
     private func journalEnd(_ connection: PostgresConnection) async throws -> UInt64 {

@@ -161,3 +161,39 @@ def probe(url, path, key=None):
         return ha.request(url, "GET", path, key=key, timeout=2)[0]
     except OSError:
         return None
+
+
+def test_a_record_lost_in_a_failover_is_dropped_from_a_follower(lone_postgres, tmp_path):
+    """A standby followed a record that the database then no longer has (as after a failover
+    to a standby that never got it): on reconnecting, it notices, sets its snapshots aside and
+    rebuilds from the journal alone."""
+    postgres, _ = lone_postgres
+    key = "sk_local_" + os.urandom(6).hex() + "_" + os.urandom(24).hex()
+    owner = ha.Node("owner", tmp_path, postgres.url, key)
+    standby = ha.Node("standby", tmp_path, postgres.url, key)
+    owner.start()
+    standby.start()
+    try:
+        for version in ["1", "2"]:
+            status, _ = ha.request(owner.url, "POST", "/deployment-events/",
+                                   {"product_name": "kept", "version": version, "environment_name": "production",
+                                    "status": "completed"}, key)
+            assert status == 200
+        last = int(postgres.psql("SELECT max(seq) FROM versioner_journal"))
+        ha.wait_until(lambda: (standby.ready() or {}).get("applied") == last, "the standby to follow the journal")
+        standby.kill(signal.SIGSTOP)
+        owner.kill(signal.SIGKILL)
+        # The journal loses its last record, and every session of the standby ends with it.
+        postgres.psql(f"DELETE FROM versioner_journal WHERE seq = {last}")
+        postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = 'versioner' AND pid <> pg_backend_pid()")
+        standby.kill(signal.SIGCONT)
+        ha.wait_until(lambda: (standby.ready() or {}).get("role") == "owner", "the standby to take over")
+        status, body = ha.request(standby.url, "GET", "/events/?product=kept", key=key)
+        assert status == 200
+        assert [event["version"] for event in json.loads(body)] == ["1"]
+        assert "no longer holds" in standby.log.read_text()
+    finally:
+        for node in (owner, standby):
+            if node.alive():
+                node.kill(signal.SIGKILL)

@@ -91,6 +91,18 @@ public enum SnapshotStore {
         return nil
     }
 
+    /// Renames every snapshot file of the directory to `<name><suffix>` (kept, never loaded
+    /// again); returns how many.
+    public static func setAsideAll(_ directory: String, suffix: String) throws -> Int {
+        guard PosixFile.exists(directory) else { return 0 }
+        var moved = 0
+        for name in try PosixFile.list(directory) where name.hasSuffix(SnapshotFormat.fileExtension) {
+            try PosixFile.rename(directory + "/" + name, to: directory + "/" + name + suffix)
+            moved += 1
+        }
+        return moved
+    }
+
     private static func setAside(_ problem: SnapshotError, logger: Logger) {
         let broken = problem.path + ".broken"
         logger.error("snapshot does not verify; set aside, using an older one", metadata: [
