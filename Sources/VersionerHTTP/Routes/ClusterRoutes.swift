@@ -10,8 +10,7 @@ let readyRoute = Route(probe: .get, "/ready") { state in
     let ready: Bool
     let detail: String
     switch node?.role {
-    case nil: (ready, detail) = (state.isReady, "Recovering")
-    case .owner: (ready, detail) = (state.isReady, "Recovering")
+    case nil, .owner: (ready, detail) = (state.isReady, "Recovering")
     case .standby: (ready, detail) = (node?.ownerURL != nil, "Standing by, and no owner advertises a URL to hand requests to")
     case .connecting: (ready, detail) = (false, "Connecting to the journal's database")
     case .disconnected: (ready, detail) = (false, "The journal's database is unreachable: reads are answered from memory, writes 503")
