@@ -120,6 +120,14 @@ public struct ReplayState: Sendable {
             if sequence > catalogSequence { state.catalog.apply(environment) }
         case .apiKeySaved(let key):
             if sequence > catalogSequence { state.catalog.apply(key) }
+        case .ruleSaved(let rule):
+            if sequence > catalogSequence { state.catalog.apply(rule) }
+        case .ruleDeleted(let id):
+            if sequence > catalogSequence { state.catalog.removeRule(id) }
+        case .approvalSaved(let approval):
+            applyToProduct(approval.productID, change, sequence)
+        case .approvalDeleted(_, let productID):
+            applyToProduct(productID, change, sequence)
         case .environmentDeleted(let id):
             if sequence > catalogSequence { state.catalog.removeEnvironment(id) }
             // Dropping the deployments to a deleted environment is idempotent: apply it everywhere.

@@ -47,9 +47,10 @@ struct AuthTests {
     /// A key that has every scope but the one needed.
     static func scopesLacking(_ scope: Scope) -> [Scope] {
         switch scope {
-        case .admin: return [.read, .eventsWrite]
+        case .admin: return [.read, .eventsWrite, .approve]
         case .read: return [.eventsWrite]
         case .eventsWrite: return [.read]
+        case .approve: return [.read, .eventsWrite]
         }
     }
 

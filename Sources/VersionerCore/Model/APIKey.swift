@@ -6,6 +6,8 @@ public enum Scope: String, Sendable, CaseIterable, Hashable, Comparable {
     case eventsWrite = "events:write"
     /// Every GET.
     case read
+    /// Approve versions for environments (deployment rules of type `approval`).
+    case approve
     /// Catalog writes, keys, snapshots; implies every other scope.
     case admin
 

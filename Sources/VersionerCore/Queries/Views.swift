@@ -6,9 +6,12 @@ public struct DeploymentView: Hashable, Sendable {
     public var environmentName: String
     /// Whether it rolled its environment back to a version that ran there before.
     public var isRollback: Bool
+    /// Whether its first event asked to skip the deployment rules (`skip_preflight_checks`).
+    public var preflightSkipped: Bool
 
     public init(deployment: Deployment, productName: String, version: String, environmentName: String,
-                isRollback: Bool = false) {
+                isRollback: Bool = false, preflightSkipped: Bool = false) {
+        self.preflightSkipped = preflightSkipped
         self.deployment = deployment
         self.productName = productName
         self.version = version
@@ -45,6 +48,8 @@ public struct Recorded<Subject: Sendable>: Sendable {
     public var event: EventView
     /// The journal sequence of the event's change.
     public var sequence: UInt64
+    /// The deployment rules' evaluation, when the event started a deployment that rules cover.
+    public var preflight: Preflight? = nil
 
     public var eventID: EntityID { event.event.id }
     public var recordedAt: Timestamp { event.event.recordedAt }

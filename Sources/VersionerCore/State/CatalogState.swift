@@ -8,6 +8,8 @@ public struct CatalogState: Sendable {
     private var shardByProductID: [EntityID: Int] = [:]
     public private(set) var keys: [EntityID: APIKey] = [:]
     private var keyIDsByPublicID: [String: EntityID] = [:]
+    /// The deployment rules in evaluation order (by type, then oldest first).
+    public private(set) var rules: [DeploymentRule] = []
 
     public init() {}
 
@@ -40,6 +42,19 @@ public struct CatalogState: Sendable {
     public mutating func apply(_ key: APIKey) {
         keys[key.id] = key
         keyIDsByPublicID[key.keyID] = key.id
+    }
+
+    public func rule(id: EntityID) -> DeploymentRule? { rules.first { $0.id == id } }
+
+    /// Adds a rule, or replaces the one with its id.
+    public mutating func apply(_ rule: DeploymentRule) {
+        rules.removeAll { $0.id == rule.id }
+        rules.append(rule)
+        rules.sort { ($0.kind.evaluationRank, $0.id) < ($1.kind.evaluationRank, $1.id) }
+    }
+
+    public mutating func removeRule(_ id: EntityID) {
+        rules.removeAll { $0.id == id }
     }
 
     /// The shard that holds the product of that name, if it exists.

@@ -10,6 +10,8 @@ public struct ProductState: Sendable {
     public private(set) var deployments: [Deployment] = []
     /// The audit log of this product's accepted events, oldest first.
     public private(set) var events: [LoggedEvent] = []
+    /// Approvals of its versions for environments (deployment rules of type `approval`), oldest first.
+    public private(set) var approvals: [Approval] = []
 
     // Indexes (positions into the arrays above).
     private var versionByID = IDPositions()
@@ -22,6 +24,14 @@ public struct ProductState: Sendable {
     private var deploymentByID = IDPositions()
     private var deploymentsByEnvironment: [EntityID: [Int]] = [:]
     private var openDeployments: [EnvironmentVersion: [Int]] = [:]
+    /// The pending and started deployments to each environment, oldest first (concurrency rules).
+    private var openByEnvironment: [EntityID: [Int]] = [:]
+    /// The newest `completed_at` of each version's completed deployments to each environment (flow rules).
+    private var completions: [EnvironmentVersion: Timestamp] = [:]
+    /// Positions of the events whose preflight left violations (blocked, report-only, skipped).
+    private var violationEvents: [Int] = []
+    /// The deployments whose first event asked to skip the deployment rules.
+    private var preflightSkips: Set<EntityID> = []
     private var slots: [EntityID: EnvironmentSlot] = [:]
     /// Each environment's finished deployments in time order (rollbacks, DORA).
     private var histories: [EntityID: EnvironmentHistory] = [:]
@@ -62,6 +72,41 @@ public struct ProductState: Sendable {
     }
     public func build(id: EntityID) -> Build? { buildPosition(id).map { builds[$0] } }
     public func deployment(id: EntityID) -> Deployment? { deploymentPosition(id).map { deployments[$0] } }
+
+    /// The pending and started deployments to an environment, oldest first.
+    public func openDeployments(environmentID: EntityID) -> [Deployment] {
+        (openByEnvironment[environmentID] ?? []).map { deployments[$0] }
+    }
+
+    /// When the version's newest completed deployment to the environment completed.
+    public func latestCompletion(versionID: EntityID, environmentID: EntityID) -> Timestamp? {
+        completions[EnvironmentVersion(environmentID: environmentID, versionID: versionID)]
+    }
+
+    /// The approvals of a version, oldest first.
+    public func approvals(ofVersion versionID: EntityID) -> [Approval] {
+        approvals.filter { $0.versionID == versionID }
+    }
+
+    public func approval(id: EntityID) -> Approval? { approvals.first { $0.id == id } }
+
+    /// How many approvals the version has for the environment of that name.
+    public func approvalCount(versionID: EntityID, environment: String) -> Int {
+        approvals.reduce(0) { $0 + ($1.versionID == versionID && $1.environment == environment ? 1 : 0) }
+    }
+
+    /// The events whose preflight left violations, oldest first.
+    public var preflightEvents: [AcceptedDeploymentEvent] {
+        violationEvents.compactMap { position in
+            if case .deployment(let event) = events[position] { return event }
+            return nil
+        }
+    }
+
+    /// Whether the deployment's first event asked to skip the deployment rules.
+    public func skippedPreflight(_ deploymentID: EntityID) -> Bool {
+        !preflightSkips.isEmpty && preflightSkips.contains(deploymentID)
+    }
 
     /// Whether a deployment of this product is a rollback: its version had completed a
     /// deployment to that environment before the version running there when it was deployed.
@@ -187,9 +232,11 @@ public struct ProductState: Sendable {
     /// between acceptance and now), only the audit log keeps it.
     public mutating func apply(_ event: AcceptedDeploymentEvent, environmentExists: Bool = true) {
         let input = event.input
+        if let preflight = event.preflight, !preflight.violations.isEmpty { violationEvents.append(events.count) }
         events.append(.deployment(event))
         let versionPosition = ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
-        guard environmentExists else { return }
+        // A refused deployment is only in the audit log.
+        guard environmentExists, event.preflight?.blocked != true else { return }
 
         let position: Int
         var previous: Deployment?
@@ -212,7 +259,9 @@ public struct ProductState: Sendable {
             if !input.status.isTerminal {
                 openDeployments[EnvironmentVersion(environmentID: event.environmentID, versionID: event.versionID), default: []]
                     .append(position)
+                openByEnvironment[event.environmentID, default: []].append(position)
             }
+            if event.preflight?.skipRequested == true { preflightSkips.insert(event.deploymentID) }
         }
         if input.status.isTerminal {
             // The server stamps completion when the finishing event carries no completed_at.
@@ -220,6 +269,11 @@ public struct ProductState: Sendable {
             let key = EnvironmentVersion(environmentID: event.environmentID, versionID: event.versionID)
             openDeployments[key]?.removeAll(where: { $0 == position })
             if openDeployments[key]?.isEmpty == true { openDeployments[key] = nil }
+            openByEnvironment[event.environmentID]?.removeAll(where: { $0 == position })
+            if openByEnvironment[event.environmentID]?.isEmpty == true { openByEnvironment[event.environmentID] = nil }
+            if deployments[position].status == .completed, let time = deployments[position].completedAt {
+                completions[key] = max(completions[key] ?? time, time)
+            }
         }
         var slot = slots[event.environmentID] ?? EnvironmentSlot(current: nil, latest: position)
         slot.latest = position
@@ -311,6 +365,19 @@ public struct ProductState: Sendable {
         product = saved
     }
 
+    /// Adds an approval, or replaces the one with its id.
+    public mutating func apply(_ approval: Approval) {
+        if let index = approvals.firstIndex(where: { $0.id == approval.id }) {
+            approvals[index] = approval
+        } else {
+            approvals.append(approval)
+        }
+    }
+
+    public mutating func removeApproval(id: EntityID) {
+        approvals.removeAll { $0.id == id }
+    }
+
     /// Drops every deployment to an environment; its events stay in the audit log.
     public mutating func removeDeployments(environmentID: EntityID) {
         guard deploymentsByEnvironment[environmentID] != nil else { return }
@@ -366,12 +433,17 @@ public struct ProductState: Sendable {
         deploymentByID.rebuild(for: deployments, id: \.id)
         deploymentsByEnvironment = [:]
         openDeployments = [:]
+        openByEnvironment = [:]
+        completions = [:]
         slots = [:]
         for (position, deployment) in deployments.enumerated() {
             deploymentsByEnvironment[deployment.environmentID, default: []].append(position)
+            let key = EnvironmentVersion(environmentID: deployment.environmentID, versionID: deployment.versionID)
             if !deployment.status.isTerminal {
-                openDeployments[EnvironmentVersion(environmentID: deployment.environmentID, versionID: deployment.versionID),
-                                default: []].append(position)
+                openDeployments[key, default: []].append(position)
+                openByEnvironment[deployment.environmentID, default: []].append(position)
+            } else if deployment.status == .completed, let time = deployment.completedAt {
+                completions[key] = max(completions[key] ?? time, time)
             }
             var slot = slots[deployment.environmentID] ?? EnvironmentSlot(current: nil, latest: position)
             if deployments[slot.latest].lastEventID <= deployment.lastEventID { slot.latest = position }
@@ -390,15 +462,26 @@ public struct ProductState: Sendable {
                 ? .hotfix : []
         }
         for environmentID in deploymentsByEnvironment.keys { rebuildHistory(environmentID: environmentID) }
+        violationEvents = []
+        preflightSkips = []
+        for (position, event) in events.enumerated() {
+            guard case .deployment(let accepted) = event, let preflight = accepted.preflight else { continue }
+            if !preflight.violations.isEmpty { violationEvents.append(position) }
+            if preflight.skipRequested, !preflight.blocked, deploymentByID.position(of: accepted.deploymentID, in: deployments, id: \.id) != nil {
+                preflightSkips.insert(accepted.deploymentID)
+            }
+        }
     }
 
     /// A state rebuilt from its primary data (for snapshots).
-    public init(product: Product, versions: [Version], builds: [Build], deployments: [Deployment], events: [LoggedEvent]) {
+    public init(product: Product, versions: [Version], builds: [Build], deployments: [Deployment], events: [LoggedEvent],
+                approvals: [Approval] = []) {
         self.product = product
         self.versions = versions
         self.builds = builds
         self.deployments = deployments
         self.events = events
+        self.approvals = approvals
         rebuildIndexes()
     }
 }

@@ -10,9 +10,14 @@ public struct AcceptedDeploymentEvent: Hashable, Sendable {
     /// The deployment this event updates, or creates when the product has no deployment with this id.
     public var deploymentID: EntityID
     public var input: DeploymentEventInput
+    /// What the deployment rules said when this event would start a deployment: nil when no
+    /// rule applied and no skip was asked. When it `blocked`, no deployment was made.
+    public var preflight: PreflightRecord?
 
     public init(eventID: EntityID, recordedAt: Timestamp, productID: EntityID, versionID: EntityID,
-                environmentID: EntityID, deploymentID: EntityID, input: DeploymentEventInput) {
+                environmentID: EntityID, deploymentID: EntityID, input: DeploymentEventInput,
+                preflight: PreflightRecord? = nil) {
+        self.preflight = preflight
         self.eventID = eventID
         self.recordedAt = recordedAt
         self.productID = productID
@@ -78,8 +83,17 @@ public enum LoggedEvent: Hashable, Sendable {
         }
     }
 
-    /// The canonical type, `deployment.completed`, `build.started` …
-    public var eventType: String { kind.rawValue + "." + status.rawValue }
+    /// The canonical type, `deployment.completed`, `build.started` …; a deployment that the
+    /// deployment rules refused is `deployment.preflight_failed`.
+    public var eventType: String { isPreflightFailure ? Self.preflightFailedType : kind.rawValue + "." + status.rawValue }
+
+    public static let preflightFailedType = "deployment.preflight_failed"
+
+    /// Whether this is a deployment event that a deployment rule refused.
+    public var isPreflightFailure: Bool {
+        if case .deployment(let e) = self { return e.preflight?.blocked == true }
+        return false
+    }
 
     public var recordedAt: Timestamp {
         switch self {
@@ -118,4 +132,10 @@ public enum StateChange: Hashable, Sendable {
     case environmentDeleted(EntityID)
     /// An API key created, revoked, or marked used; carries the whole new value (a hash, never the secret).
     case apiKeySaved(APIKey)
+    /// A deployment rule created or changed; carries the whole new value.
+    case ruleSaved(DeploymentRule)
+    case ruleDeleted(EntityID)
+    /// An approval of a version given; carries the whole value.
+    case approvalSaved(Approval)
+    case approvalDeleted(id: EntityID, productID: EntityID)
 }

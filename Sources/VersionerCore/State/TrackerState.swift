@@ -19,6 +19,10 @@ public struct TrackerState: Sendable {
             catalog.removeEnvironment(id)
         case .apiKeySaved(let key):
             catalog.apply(key)
+        case .ruleSaved(let rule):
+            catalog.apply(rule)
+        case .ruleDeleted(let id):
+            catalog.removeRule(id)
         default:
             break
         }
@@ -42,7 +46,11 @@ extension Dictionary where Key == EntityID, Value == ProductState {
             self[product.id, default: ProductState(product: product)].apply(product)
         case .productDeleted(let id):
             self[id] = nil
-        case .environmentSaved, .apiKeySaved:
+        case .approvalSaved(let approval):
+            self[approval.productID]?.apply(approval)
+        case .approvalDeleted(let id, let productID):
+            self[productID]?.removeApproval(id: id)
+        case .environmentSaved, .apiKeySaved, .ruleSaved, .ruleDeleted:
             break
         case .environmentDeleted(let id):
             for productID in Array(keys) {
@@ -64,12 +72,17 @@ extension TrackerState {
     public var newestID: EntityID {
         var newest = EntityID(high: 0, low: 0)
         for environment in catalog.environments.values { newest = max(newest, environment.id) }
+        for rule in catalog.rules { newest = max(newest, rule.id) }
         for state in products.values {
             newest = max(newest, state.product.id)
             if let last = state.events.last { newest = max(newest, last.id) }
             if let last = state.versions.last { newest = max(newest, last.id) }
             if let last = state.builds.last { newest = max(newest, last.id) }
             if let last = state.deployments.last { newest = max(newest, last.id) }
+            for approval in state.approvals { newest = max(newest, approval.id) }
+            if case .deployment(let event)? = state.events.last {
+                for violation in event.preflight?.violations ?? [] { newest = max(newest, violation.id) }
+            }
         }
         return newest
     }

@@ -8,6 +8,17 @@ public enum TrackerError: Error, Hashable, Sendable {
     case shaConflict(version: String)
     /// The journal could not take the change: nothing was acknowledged.
     case journal(JournalError)
+    /// The request is invalid in a way only the tracker could tell (a rule patched into an invalid one).
+    case invalid(ValidationFailure)
+    /// A deployment rule refused the deployment; the refusal is in the event log as `eventID`.
+    case blocked(RuleVerdict, eventID: EntityID)
+}
+
+/// A deployment event that a rule refused: the refusal as the event log keeps it.
+struct RefusedDeployment: Error {
+    var verdict: RuleVerdict
+    var event: EventView
+    var sequence: UInt64
 }
 
 /// What a shard needs from the rest of the tracker.
@@ -41,7 +52,7 @@ actor Shard {
 
     let index: Int
     private let services: ShardServices
-    private var products: [EntityID: ProductState]
+    var products: [EntityID: ProductState]
     private var productIDsByName: [String: EntityID] = [:]
 
     init(index: Int, services: ShardServices, products: [EntityID: ProductState] = [:]) {
@@ -58,7 +69,8 @@ actor Shard {
 
     // MARK: Events
 
-    func record(_ input: DeploymentEventInput) throws(TrackerError) -> Routed<(sequence: UInt64, answer: Recorded<DeploymentView>)> {
+    func record(_ input: DeploymentEventInput, skipPreflight: Bool) throws(TrackerError)
+        -> Routed<(sequence: UInt64, answer: Result<Recorded<DeploymentView>, RefusedDeployment>)> {
         let now = services.clock.now()
         let (productID, reserved): (EntityID, Bool)
         switch claim(input.productName, at: now) {
@@ -69,21 +81,44 @@ actor Shard {
         do {
             let environment = try ensureEnvironment(named: input.environmentName, at: now)
             let state = products[productID]
-            let versionID = state?.version(named: input.version)?.id ?? services.ids.next()
-            let deploymentID = state?.correlatedDeployment(environmentID: environment.id, versionID: versionID,
-                                                           invokeID: input.invokeID) ?? services.ids.next()
+            let existingVersion = state?.version(named: input.version)?.id
+            let versionID = existingVersion ?? services.ids.next()
+            let correlated = existingVersion.flatMap {
+                state?.correlatedDeployment(environmentID: environment.id, versionID: $0, invokeID: input.invokeID)
+            }
+            // Rules decide whether a deployment may start: only an event that would start one is evaluated.
+            var preflight: Preflight?
+            if correlated == nil, input.status == .pending || input.status == .started {
+                let catalog = services.catalog.snapshot
+                if !catalog.rules.isEmpty {
+                    preflight = Preflight(rules: catalog.rules, subject: PreflightSubject(
+                        productName: input.productName, versionName: input.version, versionID: existingVersion,
+                        environment: environment, state: state, catalog: catalog, now: now), skipRequested: skipPreflight)
+                } else if skipPreflight {
+                    preflight = Preflight(verdicts: [], skipRequested: true)
+                }
+            }
+            let record = preflight?.record(ids: services.ids.next)
+            let deploymentID = correlated ?? services.ids.next()
             let event = AcceptedDeploymentEvent(
                 eventID: services.ids.next(), recordedAt: now, productID: productID, versionID: versionID,
-                environmentID: environment.id, deploymentID: deploymentID, input: input)
+                environmentID: environment.id, deploymentID: deploymentID, input: input, preflight: record)
             let sequence = try append(.deploymentEvent(event))
             products.apply(.deploymentEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
+            if let blocking = preflight?.blocking {
+                return .done((sequence, .failure(RefusedDeployment(
+                    verdict: blocking, event: EventView(event: .deployment(event), isRollback: nil), sequence: sequence))))
+            }
             let applied = products[productID]!
             let deployment = applied.deployment(id: deploymentID)!
             let view = DeploymentView(deployment: deployment, productName: input.productName, version: input.version,
-                                      environmentName: environment.name, isRollback: applied.isRollback(deployment))
-            return .done((sequence, Recorded(subject: view, event: EventView(event: .deployment(event), isRollback: view.isRollback),
-                                             sequence: sequence)))
+                                      environmentName: environment.name, isRollback: applied.isRollback(deployment),
+                                      preflightSkipped: applied.skippedPreflight(deploymentID))
+            var recorded = Recorded(subject: view, event: EventView(event: .deployment(event), isRollback: view.isRollback),
+                                    sequence: sequence)
+            recorded.preflight = preflight.flatMap { $0.verdicts.isEmpty ? nil : $0 }
+            return .done((sequence, .success(recorded)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
             throw error
@@ -158,7 +193,7 @@ actor Shard {
     }
 
     /// Journals a change that this turn then applies.
-    private func append(_ change: StateChange) throws(TrackerError) -> UInt64 {
+    func append(_ change: StateChange) throws(TrackerError) -> UInt64 {
         do {
             return try services.journal.append(change)
         } catch {
@@ -217,15 +252,26 @@ actor Shard {
             }
             if taken { throw .conflict("Product \(product.name) already exists") }
         }
+        let sequence: UInt64
         do {
-            let sequence = try append(.productSaved(product))
-            products.apply(.productSaved(product), environmentExists: { _ in true })
-            productIDsByName[old.name] = nil
-            productIDsByName[product.name] = product.id
-            return (sequence, product)
+            sequence = try append(.productSaved(product))
         } catch {
             if product.name != old.name { services.catalog.withLock { $0.rename(old, from: product.name) } }
             throw error
+        }
+        products.apply(.productSaved(product), environmentExists: { _ in true })
+        productIDsByName[old.name] = nil
+        productIDsByName[product.name] = product.id
+        guard product.name != old.name else { return (sequence, product) }
+        // Rules that name the product follow the rename.
+        let rules = services.catalog.withLock { catalog in
+            Tracker.journalRuleChanges(in: &catalog, journal: services.journal) {
+                $0.renaming(old.name, to: product.name, ofEnvironment: false, at: product.updatedAt)
+            }
+        }
+        switch rules {
+        case .success(let last): return (last ?? sequence, product)
+        case .failure(let error): throw .journal(error)
         }
     }
 
@@ -235,8 +281,17 @@ actor Shard {
         let sequence = try append(.productDeleted(productID))
         products.apply(.productDeleted(productID), environmentExists: { _ in true })
         productIDsByName[product.name] = nil
-        services.catalog.withLock { $0.unplace(product) }
-        return sequence
+        let now = services.clock.now()
+        let rules = services.catalog.withLock { catalog in
+            catalog.unplace(product)
+            return Tracker.journalRuleChanges(in: &catalog, journal: services.journal) {
+                $0.removing(name: product.name, ofEnvironment: false, at: now)
+            }
+        }
+        switch rules {
+        case .success(let last): return last ?? sequence
+        case .failure(let error): throw .journal(error)
+        }
     }
 
     /// Applies a change to one of this shard's products that another node journaled, and calls
@@ -267,7 +322,7 @@ actor Shard {
                 productIDsByName[previous.name] = nil
                 services.catalog.withLock { $0.unplace(previous) }
             }
-        case .environmentSaved, .environmentDeleted, .apiKeySaved:
+        case .environmentSaved, .environmentDeleted, .apiKeySaved, .ruleSaved, .ruleDeleted, .approvalSaved, .approvalDeleted:
             break
         }
         return nil
@@ -308,7 +363,7 @@ struct ShardContents {
         DeploymentView(deployment: deployment, productName: state.product.name,
                        version: state.version(id: deployment.versionID)?.name ?? "",
                        environmentName: catalog.environmentName(deployment.environmentID),
-                       isRollback: state.isRollback(deployment))
+                       isRollback: state.isRollback(deployment), preflightSkipped: state.skippedPreflight(deployment.id))
     }
 
     func view(_ build: Build, in state: ProductState) -> BuildView {

@@ -3,8 +3,8 @@
 /// Every write returns only after its change is durable in the journal. Reads that span products
 /// ask all shards at once and merge their answers.
 public final class Tracker: Sendable {
-    private let shards: [Shard]
-    private let services: ShardServices
+    let shards: [Shard]
+    let services: ShardServices
     /// Accepted events as they become durable, for live consumers.
     public let feed = EventFeed()
 
@@ -84,6 +84,24 @@ public final class Tracker: Sendable {
                 applied()
             }
             return
+        case .ruleSaved(let rule):
+            services.ids.advance(past: rule.id)
+            services.catalog.withLock { catalog in
+                catalog.apply(rule)
+                applied()
+            }
+            return
+        case .ruleDeleted(let id):
+            services.catalog.withLock { catalog in
+                catalog.removeRule(id)
+                applied()
+            }
+            return
+        case .approvalSaved(let approval):
+            services.ids.advance(past: approval.id)
+            shardIndex = services.catalog.withLock { $0.shard(forProductID: approval.productID) }
+        case .approvalDeleted(_, let productID):
+            shardIndex = services.catalog.withLock { $0.shard(forProductID: productID) }
         case .environmentDeleted(let id):
             services.catalog.withLock { catalog in
                 catalog.removeEnvironment(id)
@@ -127,11 +145,11 @@ public final class Tracker: Sendable {
         return Int(hash % UInt64(count))
     }
 
-    private func shard(forProductNamed name: String) -> Int {
+    func shard(forProductNamed name: String) -> Int {
         services.catalog.withLock { $0.shard(forProductNamed: name) } ?? Self.homeShard(of: name, count: shards.count)
     }
 
-    private func waitDurable(_ sequence: UInt64) async throws(TrackerError) {
+    func waitDurable(_ sequence: UInt64) async throws(TrackerError) {
         do {
             try await services.journal.waitDurable(sequence)
         } catch {
@@ -161,10 +179,22 @@ public final class Tracker: Sendable {
 
     /// Records a deployment event (docs/API.md §3): creates what is missing, updates the deployment it
     /// correlates to or starts a new one.
-    public func record(_ input: DeploymentEventInput) async throws(TrackerError) -> Recorded<DeploymentView> {
-        let recorded = try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
-        feed.publish(EventFeed.Item(sequence: recorded.sequence, event: recorded.event))
-        return recorded
+    ///
+    /// An event that would start a deployment is first evaluated against the deployment rules,
+    /// in the same shard turn (docs/API.md §7); `skipPreflight` skips those that allow it. A
+    /// refusal is kept in the event log and thrown as ``TrackerError/blocked(_:eventID:)``.
+    public func record(_ input: DeploymentEventInput, skipPreflight: Bool = false) async throws(TrackerError) -> Recorded<DeploymentView> {
+        let outcome = try await route(input.productName) { shard throws(TrackerError) in
+            try shard.record(input, skipPreflight: skipPreflight)
+        }
+        switch outcome {
+        case .success(let recorded):
+            feed.publish(EventFeed.Item(sequence: recorded.sequence, event: recorded.event))
+            return recorded
+        case .failure(let refused):
+            feed.publish(EventFeed.Item(sequence: refused.sequence, event: refused.event))
+            throw .blocked(refused.verdict, eventID: refused.event.event.id)
+        }
     }
 
     /// Records a build event (docs/API.md §3). Refuses a SHA that differs from the version's.
@@ -238,9 +268,12 @@ public final class Tracker: Sendable {
                 return .failure(.conflict("Environment \(environment.name) already exists"))
             }
             return services.journal.appending(.environmentSaved(environment))
-                .map { sequence in
+                .flatMap { sequence in
                     catalog.apply(environment)
-                    return (sequence, environment)
+                    guard environment.name != old.name else { return .success((sequence, environment)) }
+                    return Self.journalRuleChanges(in: &catalog, journal: services.journal) {
+                        $0.renaming(old.name, to: environment.name, ofEnvironment: true, at: environment.updatedAt)
+                    }.map { ($0 ?? sequence, environment) }
                 }
                 .mapError { .journal($0) }
         }
@@ -251,12 +284,15 @@ public final class Tracker: Sendable {
 
     /// Deletes an environment and every deployment to it; the events stay in the audit log.
     public func deleteEnvironment(id: EntityID) async throws(TrackerError) {
+        let now = services.clock.now()
         let result: Result<UInt64, TrackerError> = services.catalog.withLock { catalog in
-            guard catalog.environments[id] != nil else { return .failure(.notFound("Environment not found")) }
+            guard let old = catalog.environments[id] else { return .failure(.notFound("Environment not found")) }
             return services.journal.appending(.environmentDeleted(id))
-                .map { sequence in
+                .flatMap { sequence in
                     catalog.removeEnvironment(id)
-                    return sequence
+                    return Self.journalRuleChanges(in: &catalog, journal: services.journal) {
+                        $0.removing(name: old.name, ofEnvironment: true, at: now)
+                    }.map { $0 ?? sequence }
                 }
                 .mapError { .journal($0) }
         }
@@ -594,7 +630,7 @@ public final class Tracker: Sendable {
 
     /// Asks every shard at once; or, when the query names a product, only the shard that holds
     /// a product of that name (the others cannot contribute, and a hop to each costs).
-    private func gather<T: Sendable>(product: String? = nil, _ body: @escaping @Sendable (ShardContents) -> T) async -> [T] {
+    func gather<T: Sendable>(product: String? = nil, _ body: @escaping @Sendable (ShardContents) -> T) async -> [T] {
         if let product {
             return [await shards[shard(forProductNamed: product)].read(body)]
         }

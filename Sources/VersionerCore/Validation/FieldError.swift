@@ -23,6 +23,14 @@ public struct FieldError: Hashable, Sendable {
         case windowOrder
         /// A window cut into more buckets than `limit`.
         case tooManyBuckets(limit: Int)
+        /// Not a JSON array.
+        case notList
+        /// Not a wall-clock time `HH:MM` from 00:00 to 23:59.
+        case notClockTime
+        /// A one-off window whose end is not after its start.
+        case emptyWindow
+        /// A flow prerequisite that is also an environment the rule covers: it could never be met.
+        case prerequisiteInScope(String)
     }
 
     /// Where the field is: `["body", "product_name"]`, `["query", "limit"]`, `["path", "id"]`.
@@ -51,6 +59,10 @@ public struct FieldError: Hashable, Sendable {
         case .unknownTimeZone: return "value_error.time_zone"
         case .windowOrder: return "value_error.window"
         case .tooManyBuckets: return "value_error.window.too_long"
+        case .notList: return "type_error.list"
+        case .notClockTime: return "value_error.time"
+        case .emptyWindow: return "value_error.window"
+        case .prerequisiteInScope: return "value_error.flow.prerequisite"
         }
     }
 
@@ -75,6 +87,11 @@ public struct FieldError: Hashable, Sendable {
         case .windowOrder: return "since must not be after until"
         case .tooManyBuckets(let limit):
             return "the window spans more than \(limit) buckets of this interval (at most three years of days)"
+        case .notList: return "value is not a valid list"
+        case .notClockTime: return "invalid time: expected HH:MM from 00:00 to 23:59"
+        case .emptyWindow: return "the window must end after it starts"
+        case .prerequisiteInScope(let name):
+            return "prerequisite \(name) is an environment this rule covers: a deployment there could never meet it"
         }
     }
 

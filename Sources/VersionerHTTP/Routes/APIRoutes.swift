@@ -15,8 +15,8 @@ struct APIRoutes {
     let eventPages = AnswerCache<PageKey<EventQuery>, EncodedPage>()
 
     var all: [Route] {
-        eventRoutes + productRoutes + environmentRoutes + queryRoutes + [EventStream.route] + insightRoutes + keyRoutes
-            + adminRoutes
+        eventRoutes + productRoutes + environmentRoutes + queryRoutes + [EventStream.route] + insightRoutes
+            + RuleRoutes.all + keyRoutes + adminRoutes
     }
 
     // MARK: Events (§3)
@@ -30,10 +30,15 @@ struct APIRoutes {
         }
         return [
             Route(.post, "/deployment-events", scope: .eventsWrite) { input throws(APIError) in
-                let event = try DeploymentEventInput.validate(try await input.jsonObject()).orReject()
-                let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event) }
+                let body = try await input.jsonObject()
+                let event = try DeploymentEventInput.validate(body).orReject()
+                // Validated as a boolean above; a skip is asked only by `true`.
+                let skip = body.last(where: { $0.key == "skip_preflight_checks" })?.value == .bool(true)
+                let recorded = try await tracked { () throws(TrackerError) in
+                    try await input.tracker.record(event, skipPreflight: skip)
+                }
                 input.metrics.recordAccepted(.deployment, event.status)
-                return Reply.json { $0.deployment(recorded.subject) }
+                return Reply.json { $0.deployment(recorded.subject, preflight: recorded.preflight) }
             },
             Route(.post, "/build-events", scope: .eventsWrite, recordBuild),
             Route(.post, "/version-events", scope: .eventsWrite, recordBuild),

@@ -42,6 +42,16 @@ struct Authenticator: Sendable {
         }
     }
 
+    /// The name of the key a request presents, when it is a valid one.
+    func keyName(of request: Request, tracker: Tracker) -> String? {
+        guard let token = Self.bearerToken(request.headers[.authorization]) else { return nil }
+        switch holder(of: token, tracker: tracker) {
+        case .bootstrap?: return "admin"
+        case .stored(let key)?: return key.name
+        case nil: return nil
+        }
+    }
+
     private enum TokenHolder {
         case bootstrap
         case stored(APIKey)

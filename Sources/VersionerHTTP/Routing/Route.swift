@@ -103,6 +103,10 @@ struct RequestInput: Sendable {
     var path: String
     var maximumBodySize: Int
     var metrics: ServerMetrics
+    var authenticator: Authenticator
+
+    /// The name of the key the request came with (the configured admin key is `admin`).
+    var keyName: String? { authenticator.keyName(of: request, tracker: tracker) }
 
     var tracker: Tracker { backend.tracker }
 

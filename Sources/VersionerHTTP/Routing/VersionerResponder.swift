@@ -176,7 +176,7 @@ private struct RouteHandling: Sendable {
         let path = "/" + segments.joined(separator: "/") + (request.uri.path.hasSuffix("/") ? "/" : "")
         let input = RequestInput(backend: backend, request: request, context: context, parameters: parameters,
                                  query: QueryParameters(request.uri.query), path: path,
-                                 maximumBodySize: maximumBodySize, metrics: metrics)
+                                 maximumBodySize: maximumBodySize, metrics: metrics, authenticator: authenticator)
         do {
             return try await handle(input)
         } catch {

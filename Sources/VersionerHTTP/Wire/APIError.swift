@@ -70,9 +70,41 @@ struct APIError: Error {
             writer.string(message)
             writer.endObject()
             self.init(status: .conflict, body: writer.bytes)
+        case .invalid(let failure):
+            self.init(failure)
+        case .blocked(let verdict, _):
+            self.init(blocked: verdict)
         case .journal:
             // The details go to the log, not to the client.
             self.init(.serviceUnavailable, "Service temporarily unavailable", headers: [.retryAfter: "1"])
+        }
+    }
+
+    /// A deployment rule's refusal, nested under `detail` as the real clients read it:
+    /// `{"detail": {"error": "deployment_blocked", "message", "code", "retry_after"?, "details": {…}}}`.
+    init(blocked verdict: RuleVerdict) {
+        let failure = verdict.failure!
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("detail")
+        writer.beginObject()
+        writer.field("error", "deployment_blocked")
+        writer.field("message", failure.message)
+        writer.field("code", failure.code.rawValue)
+        if let retryAfter = failure.retryAfter { writer.field("retry_after", retryAfter) }
+        writer.key("details")
+        writer.details(failure.details)
+        writer.endObject()
+        writer.endObject()
+        self.init(status: Self.status(of: failure.code), body: writer.bytes)
+    }
+
+    /// The status a refusal answers with (docs/API.md §7).
+    static func status(of code: BlockCode) -> HTTPResponse.Status {
+        switch code {
+        case .concurrentDeployment: .conflict
+        case .noDeployWindow: HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
+        case .flowViolation, .insufficientSoakTime, .approvalRequired: .preconditionRequired
         }
     }
 

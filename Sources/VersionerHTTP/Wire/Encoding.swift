@@ -84,8 +84,13 @@ extension JSONWriter {
         endObject()
     }
 
-    mutating func deployment(_ view: DeploymentView) {
+    /// A deployment; `preflight`, for the answer to the event that started it, goes into its
+    /// `extra_metadata` as `preflight_status` (where the GitHub Action reads it).
+    mutating func deployment(_ view: DeploymentView, preflight: Preflight? = nil) {
         let deployment = view.deployment
+        let metadata = preflight.map { preflight in
+            (deployment.extraMetadata ?? .empty).merged(with: RawJSONObject(members: [JSONMember("preflight_status", preflight.status)])).text
+        }
         beginObject()
         field("id", deployment.id)
         field("product_id", deployment.productID)
@@ -97,10 +102,14 @@ extension JSONWriter {
         field("status", deployment.status.rawValue)
         key("is_rollback")
         bool(view.isRollback)
+        key("preflight_skipped")
+        bool(view.preflightSkipped)
         field("deployed_at", deployment.deployedAt)
         field("started_at", deployment.startedAt)
         field("completed_at", deployment.completedAt)
-        recordFields(DeploymentField.self) { deployment[$0] }
+        recordFields(DeploymentField.self) { field in
+            field == .extraMetadata ? metadata ?? deployment[field] : deployment[field]
+        }
         field("created_at", deployment.createdAt)
         // The deployment's last event: for the answer to an event, that event.
         field("event_id", deployment.lastEventID)
@@ -228,8 +237,14 @@ extension JSONWriter {
             field("version", input.version)
             field("environment_id", accepted.environmentID)
             field("environment_name", input.environmentName)
-            field("deployment_id", accepted.deploymentID)
+            // A refused deployment was never made.
+            field("deployment_id", accepted.preflight?.blocked == true ? nil : accepted.deploymentID)
             field("build_id", nil as EntityID?)
+            if let preflight = accepted.preflight {
+                field("rule_name", preflight.blockingRule?.ruleName)
+                key("preflight_skipped")
+                bool(preflight.skipRequested)
+            }
             key("data")
             beginObject()
             field("started_at", input.startedAt)

@@ -82,21 +82,74 @@ extension BinaryWriter {
 
     mutating func loggedEvent(_ e: LoggedEvent) {
         switch e {
-        case .deployment(let event): byte(3); deploymentEvent(event)
+        case .deployment(let event) where event.preflight == nil: byte(3); deploymentEvent(event)
+        case .deployment(let event): byte(5); deploymentEvent(event); preflight(event.preflight!)
         case .build(let event): byte(4); buildEvent(event)
         }
+    }
+
+    /// What a deployment event's preflight left: the skip, then each violation.
+    mutating func preflight(_ p: PreflightRecord) {
+        bool(p.skipRequested)
+        count(p.violations.count)
+        for v in p.violations {
+            id(v.id); id(v.ruleID); string(v.ruleName); string(v.mode.rawValue); string(v.code.rawValue); string(v.message)
+            bool(v.skipped)
+        }
+    }
+
+    mutating func rule(_ r: DeploymentRule) {
+        id(r.id); string(r.name); string(r.mode.rawValue)
+        strings(r.products); strings(r.environments); strings(r.environmentTypes.map(\.rawValue))
+        bool(r.allowSkip); timestamp(r.createdAt); timestamp(r.updatedAt)
+        switch r.kind {
+        case .concurrency(let maxInProgress): byte(1); number(maxInProgress)
+        case .schedule(let schedule):
+            byte(2); string(schedule.timeZone); string(schedule.reason)
+            count(schedule.windows.count)
+            for window in schedule.windows {
+                switch window {
+                case .weekly(let days, let start, let end):
+                    byte(1); strings(days.map(\.name)); number(start); number(end)
+                case .oneOff(let from, let to):
+                    byte(2); timestamp(from); timestamp(to)
+                }
+            }
+        case .flow(let flow): byte(3); strings(flow.prerequisites); number(flow.soakMinutes)
+        case .approval(let required): byte(4); number(required)
+        }
+    }
+
+    mutating func approval(_ a: Approval) {
+        id(a.id); id(a.productID); id(a.versionID); string(a.environment); string(a.approvedBy); string(a.comment)
+        timestamp(a.createdAt)
+    }
+
+    /// A small non-negative number (a rule's setting).
+    mutating func number(_ value: Int) {
+        uvarint(UInt64(max(0, value)))
+    }
+
+    mutating func strings(_ values: [String]) {
+        count(values.count)
+        for value in values { string(value) }
     }
 
     /// A change as the journal stores it: a kind byte, then the change.
     mutating func change(_ change: StateChange) {
         switch change {
-        case .deploymentEvent(let e): byte(8); deploymentEvent(e)
+        case .deploymentEvent(let e) where e.preflight == nil: byte(8); deploymentEvent(e)
         case .buildEvent(let e): byte(9); buildEvent(e)
         case .productSaved(let p): byte(3); product(p)
         case .productDeleted(let i): byte(4); id(i)
         case .environmentSaved(let e): byte(5); environment(e)
         case .environmentDeleted(let i): byte(6); id(i)
         case .apiKeySaved(let k): byte(7); apiKey(k)
+        case .deploymentEvent(let e): byte(10); deploymentEvent(e); preflight(e.preflight!)
+        case .ruleSaved(let r): byte(11); rule(r)
+        case .ruleDeleted(let i): byte(12); id(i)
+        case .approvalSaved(let a): byte(13); approval(a)
+        case .approvalDeleted(let i, let productID): byte(14); id(i); id(productID)
         }
     }
 }
@@ -312,6 +365,7 @@ extension BinaryReader {
         case 2: return .build(try buildEvent(legacy: true))
         case 3: return .deployment(try deploymentEvent())
         case 4: return .build(try buildEvent())
+        case 5: return .deployment(try deploymentEventWithPreflight())
         case let kind: throw DecodingError("unknown event kind \(kind)")
         }
     }
@@ -327,7 +381,92 @@ extension BinaryReader {
         case 5: return .environmentSaved(try environment())
         case 6: return .environmentDeleted(try id())
         case 7: return .apiKeySaved(try apiKey())
+        case 10: return .deploymentEvent(try deploymentEventWithPreflight())
+        case 11: return .ruleSaved(try rule())
+        case 12: return .ruleDeleted(try id())
+        case 13: return .approvalSaved(try approval())
+        case 14: return .approvalDeleted(id: try id(), productID: try id())
         case let kind: throw DecodingError("unknown change kind \(kind)")
         }
+    }
+
+    mutating func deploymentEventWithPreflight() throws(DecodingError) -> AcceptedDeploymentEvent {
+        var event = try deploymentEvent()
+        event.preflight = try preflight()
+        return event
+    }
+
+    mutating func preflight() throws(DecodingError) -> PreflightRecord {
+        let skipRequested = try bool()
+        var violations: [RuleViolation] = []
+        for _ in 0..<(try count()) {
+            let (id, ruleID, ruleName) = (try self.id(), try self.id(), try string())
+            let mode = try word(RuleMode.init(rawValue:))
+            let code = try word(BlockCode.init(rawValue:))
+            violations.append(RuleViolation(id: id, ruleID: ruleID, ruleName: ruleName, mode: mode, code: code,
+                                            message: try string(), skipped: try bool()))
+        }
+        return PreflightRecord(skipRequested: skipRequested, violations: violations)
+    }
+
+    mutating func rule() throws(DecodingError) -> DeploymentRule {
+        let (id, name, mode) = (try self.id(), try string(), try word(RuleMode.init(rawValue:)))
+        let (products, environments) = (try strings(), try strings())
+        var types: [EnvironmentType] = []
+        for word in try strings() {
+            guard let type = EnvironmentType(rawValue: word) else { throw DecodingError("unknown environment type \(word)") }
+            types.append(type)
+        }
+        let (allowSkip, createdAt, updatedAt) = (try bool(), try timestamp(), try timestamp())
+        let kind: RuleKind
+        switch try byte() {
+        case 1: kind = .concurrency(maxInProgress: try number())
+        case 2:
+            let (timeZone, reason) = (try string(), try optionalString())
+            var windows: [RuleWindow] = []
+            for _ in 0..<(try count()) {
+                switch try byte() {
+                case 1:
+                    var days: [Weekday] = []
+                    for name in try strings() {
+                        guard let day = Weekday(name: name) else { throw DecodingError("unknown day \(name)") }
+                        days.append(day)
+                    }
+                    windows.append(.weekly(days: days, start: try number(), end: try number()))
+                case 2: windows.append(.oneOff(from: try timestamp(), to: try timestamp()))
+                case let other: throw DecodingError("unknown window kind \(other)")
+                }
+            }
+            kind = .schedule(ScheduleRule(timeZone: timeZone, reason: reason, windows: windows))
+        case 3: kind = .flow(FlowRule(prerequisites: try strings(), soakMinutes: try number()))
+        case 4: kind = .approval(requiredApprovals: try number())
+        case let other: throw DecodingError("unknown rule kind \(other)")
+        }
+        return DeploymentRule(id: id, name: name, kind: kind, mode: mode, products: products, environments: environments,
+                              environmentTypes: types, allowSkip: allowSkip, createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    mutating func approval() throws(DecodingError) -> Approval {
+        Approval(id: try id(), productID: try id(), versionID: try id(), environment: try string(), approvedBy: try string(),
+                 comment: try optionalString(), createdAt: try timestamp())
+    }
+
+    mutating func number() throws(DecodingError) -> Int {
+        let value = try uvarint()
+        guard value <= UInt64(Int32.max) else { throw DecodingError("number \(value) out of range at byte \(offset)") }
+        return Int(value)
+    }
+
+    mutating func strings() throws(DecodingError) -> [String] {
+        var values: [String] = []
+        for _ in 0..<(try count()) { values.append(try string()) }
+        return values
+    }
+
+    /// A word that `make` knows.
+    private mutating func word<T>(_ make: (String) -> T?) throws(DecodingError) -> T {
+        let text = try string()
+        guard let value = make(text) else { throw DecodingError("unknown word \(text)") }
+        return value
     }
 }

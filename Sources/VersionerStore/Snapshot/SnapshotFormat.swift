@@ -34,12 +34,13 @@ public struct LoadedSnapshot: Sendable {
 /// Encodes and decodes snapshot files (documented in `snapshots/README.md`).
 public enum SnapshotFormat {
     static let magic: [UInt8] = Array("VSNP".utf8)
-    /// Version 4 writes events' and records' text fields packed, in their declared order (a new
+    /// Version 5 adds the deployment rules after the keys, each product's approvals after its
+    /// deployments, and events with what their preflight left. Version 4 writes events' and records' text fields packed, in their declared order (a new
     /// field needs no new version); version 3 writes each product's events before its other
     /// records, which refer to them for text they share; version 2 added API keys after the
     /// environments. Versions 1 to 3 still load.
-    public static let version: UInt16 = 4
-    static let readableVersions: ClosedRange<UInt16> = 1...4
+    public static let version: UInt16 = 5
+    static let readableVersions: ClosedRange<UInt16> = 1...5
     static let headerSize = 40
     public static let fileExtension = ".snap"
 
@@ -58,6 +59,8 @@ public enum SnapshotFormat {
         let keys = source.catalog.keys.values.sorted { $0.id < $1.id }
         writer.count(keys.count)
         for key in keys { writer.apiKey(key) }
+        writer.count(source.catalog.rules.count)
+        for rule in source.catalog.rules { writer.rule(rule) }
         // Products deleted while the snapshot is written are left out: counted at the end.
         let countOffset = writer.countPlaceholder()
         var written = 0
@@ -78,6 +81,8 @@ public enum SnapshotFormat {
             for build in state.builds { writer.build(build, lastEvent: events[build.lastEventID]) }
             writer.count(state.deployments.count)
             for deployment in state.deployments { writer.deployment(deployment, lastEvent: events[deployment.lastEventID]) }
+            writer.count(state.approvals.count)
+            for approval in state.approvals { writer.approval(approval) }
         }
         writer.patchCount(written, at: countOffset)
         return (writer.bytes, sequence)
@@ -151,6 +156,9 @@ public enum SnapshotFormat {
         if header.version >= 2 {
             for _ in 0..<(try reader.count()) { catalog.apply(try reader.apiKey()) }
         }
+        if header.version >= 5 {
+            for _ in 0..<(try reader.count()) { catalog.apply(try reader.rule()) }
+        }
         var decoded: [DecodedProduct] = []
         var sequences: [EntityID: UInt64] = [:]
         for _ in 0..<(try reader.count()) {
@@ -163,6 +171,9 @@ public enum SnapshotFormat {
                 for _ in 0..<(try reader.count()) { part.versions.append(try reader.version(creators: &creators)) }
                 for _ in 0..<(try reader.count()) { part.builds.append(try reader.build(events: events, format: header.version)) }
                 for _ in 0..<(try reader.count()) { part.deployments.append(try reader.deployment(events: events, format: header.version)) }
+                if header.version >= 5 {
+                    for _ in 0..<(try reader.count()) { part.approvals.append(try reader.approval()) }
+                }
             } else {
                 for _ in 0..<(try reader.count()) { part.versions.append(try reader.versionFormat2()) }
                 for _ in 0..<(try reader.count()) { part.builds.append(try reader.buildFormat2()) }
@@ -188,6 +199,7 @@ struct DecodedProduct {
     var builds: [Build] = []
     var deployments: [Deployment] = []
     var events: [LoggedEvent] = []
+    var approvals: [Approval] = []
 
     /// Every product's state, built on all cores: building the indexes is, after decoding, the
     /// costliest step of loading a snapshot, and products are independent of each other.
@@ -204,7 +216,7 @@ struct DecodedProduct {
                     let part = decoded[index]
                     (base + index).initialize(to: ProductState(product: part.product, versions: part.versions,
                                                                builds: part.builds, deployments: part.deployments,
-                                                               events: part.events))
+                                                               events: part.events, approvals: part.approvals))
                 }
             }
             initialized = decoded.count

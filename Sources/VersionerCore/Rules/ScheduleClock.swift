@@ -1,0 +1,85 @@
+import Foundation
+
+/// Where a schedule rule's windows fall in time, in the rule's zone.
+///
+/// A window is a span of wall-clock time; whether an instant lies in one is decided on the
+/// zone's wall clock at that instant, so a window follows the zone's DST changes (a window
+/// from 01:00 to 04:00 on the night clocks go forward lasts two hours). Only the bounds of an
+/// open window are turned back into instants, when a block names them.
+struct ScheduleClock {
+    private let zone: TimeZone
+    private let windows: [RuleWindow]
+
+    private static let day: Int64 = 86_400
+    /// Windows that touch each other chain into one block of time; a chain longer than this
+    /// (a schedule that never opens) is reported up to where the search stopped.
+    private static let longestChain = 32
+
+    init?(_ schedule: ScheduleRule) {
+        guard let zone = TimeZone(identifier: schedule.timeZone) else { return nil }
+        self.zone = zone
+        self.windows = schedule.windows
+    }
+
+    /// The block of time containing `instant` (chained windows merged), or nil when no window is open.
+    func block(at instant: Timestamp) -> (start: Timestamp, end: Timestamp)? {
+        guard let first = open(at: instant) else { return nil }
+        var end = first.end
+        for _ in 0..<Self.longestChain {
+            guard let next = open(at: end), next.end > end else { break }
+            end = next.end
+        }
+        var start = first.start
+        for _ in 0..<Self.longestChain {
+            guard let previous = open(at: Timestamp(microseconds: start.microseconds - 1)), previous.start < start else { break }
+            start = previous.start
+        }
+        return (start, end)
+    }
+
+    /// One open window at `instant`, with its bounds.
+    private func open(at instant: Timestamp) -> (start: Timestamp, end: Timestamp)? {
+        let seconds = Self.floorDivide(instant.microseconds, 1_000_000)
+        let local = seconds + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        let today = Self.floorDivide(local, Self.day)
+        for window in windows {
+            switch window {
+            case .oneOff(let from, let to):
+                if from <= instant, instant < to { return (from, to) }
+            case .weekly(let days, let start, let end):
+                // An instance that began today or (running past midnight) yesterday.
+                for day in [today, today - 1] {
+                    guard days.isEmpty || days.contains(Self.weekday(ofDay: day)) else { continue }
+                    let opens = day * Self.day + Int64(start) * 60
+                    let closes = (end <= start ? day + 1 : day) * Self.day + Int64(end) * 60
+                    if opens <= local, local < closes {
+                        return (moment(atLocal: opens), moment(atLocal: closes))
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The instant at which the zone's wall clock shows `local` (seconds since 1970 on that
+    /// clock). A time shown twice (clocks going back) is its first; a time never shown (clocks
+    /// going forward) is the moment after the gap that the earlier offset would give.
+    private func moment(atLocal local: Int64) -> Timestamp {
+        let before = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local - Self.day / 2))))
+        let after = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local + Self.day / 2))))
+        let candidates = [local - max(before, after), local - min(before, after)]
+        let valid = candidates.first { candidate in
+            local - candidate == Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(candidate))))
+        }
+        return Timestamp(microseconds: (valid ?? local - before) * 1_000_000)
+    }
+
+    /// 1970-01-01 was a Thursday.
+    private static func weekday(ofDay day: Int64) -> Weekday {
+        Weekday(rawValue: Int((day % 7 + 7 + 3) % 7))!
+    }
+
+    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+        value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor)
+    }
+}
