@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -112,8 +113,8 @@ func jsonText(_ object: Any) -> String {
 /// Runs `body` against a fresh server (in-memory journal), through Hummingbird's router test client.
 func withAPI(basePath: String = "", maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, ready: Bool = true,
              metricsRequireKey: Bool = false, corsOrigin: String? = nil, logger: Logger = Logger(label: "test"),
-             _ body: @Sendable (API) async throws -> Void) async throws {
-    let tracker = Tracker(shardCount: 4, journal: InMemoryJournal())
+             clock: any WallClock = SystemWallClock(), _ body: @Sendable (API) async throws -> Void) async throws {
+    let tracker = Tracker(shardCount: 4, journal: InMemoryJournal(), clock: clock)
     let app = buildApplication(
         configuration: ServerConfiguration(port: 0, basePath: basePath, maximumBodySize: maximumBodySize,
                                            bootstrapAdminKey: testAdminKey, metricsRequireKey: metricsRequireKey,
@@ -156,5 +157,24 @@ struct ClientFixture: CustomTestStringConvertible, Sendable {
         var fields = HTTPFields()
         for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
         return try await api.call(.post, path, body: body, headers: fields)
+    }
+}
+
+/// A clock a test sets by hand.
+final class SettableClock: WallClock {
+    private let time: Mutex<Timestamp>
+
+    init(_ start: String) {
+        time = Mutex(Timestamp(rfc3339: start)!)
+    }
+
+    func now() -> Timestamp { time.withLock { $0 } }
+
+    func set(_ text: String) {
+        time.withLock { $0 = Timestamp(rfc3339: text)! }
+    }
+
+    func advance(minutes: Int) {
+        time.withLock { $0 = Timestamp(microseconds: $0.microseconds + Int64(minutes) * 60_000_000) }
     }
 }

@@ -209,9 +209,12 @@ public struct EventQuery: Hashable, Sendable {
     public var status: Status?
     /// Only events recorded at or after this time.
     public var since: Timestamp?
+    /// Only the deployments that rules refused (true), or none of them (false).
+    public var refused: Bool?
 
     public init(product: String? = nil, environment: String? = nil, kind: EventKind? = nil, status: Status? = nil,
-                since: Timestamp? = nil) {
+                since: Timestamp? = nil, refused: Bool? = nil) {
+        self.refused = refused
         self.product = product
         self.environment = environment
         self.kind = kind
@@ -225,20 +228,37 @@ public struct EventQuery: Hashable, Sendable {
             && (status == nil || event.status == status)
             && (environment == nil || event.environmentName == environment)
             && (since.map { event.recordedAt >= $0 } ?? true)
+            && (refused.map { event.isPreflightFailure == $0 } ?? true)
+    }
+
+    /// A `type` filter: a kind, and a status or the refusals (`deployment.preflight_failed`).
+    public struct TypeFilter: Hashable, Sendable {
+        public var kind: EventKind
+        public var status: Status?
+        public var refused: Bool?
+
+        public init(kind: EventKind, status: Status? = nil, refused: Bool? = nil) {
+            self.kind = kind
+            self.status = status
+            self.refused = refused
+        }
     }
 
     /// Parses a `type` filter: `deployment`, `build`, or a full type such as `deployment.completed`.
-    public static func parseType(_ text: String) -> (EventKind, Status?)? {
+    public static func parseType(_ text: String) -> TypeFilter? {
+        if text == LoggedEvent.preflightFailedType { return TypeFilter(kind: .deployment, status: nil, refused: true) }
         let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
         guard let kind = parts.first.flatMap(EventKind.init(rawValue:)) else { return nil }
-        if parts.count == 1 { return (kind, nil) }
+        if parts.count == 1 { return TypeFilter(kind: kind) }
         guard let status = Status(rawValue: parts[1]) else { return nil }
-        return (kind, status)
+        // A refused deployment's event is not one of the status it asked for.
+        return TypeFilter(kind: kind, status: status, refused: kind == .deployment ? false : nil)
     }
 
     /// Every value `type` accepts.
     public static var acceptedTypes: [String] {
         EventKind.allCases.flatMap { kind in [kind.rawValue] + Status.allCases.map { kind.rawValue + "." + $0.rawValue } }
+            + [LoggedEvent.preflightFailedType]
     }
 }
 

@@ -183,7 +183,7 @@ extension Preflight {
                     let minutes = Int((subject.now.microseconds - completed.microseconds) / 60_000_000)
                     return RuleFailure(
                         code: .insufficientSoakTime,
-                        message: "Version \(subject.versionName) has soaked \(Self.duration(minutes: minutes)) in \(prerequisite); "
+                        message: "Version has soaked \(Self.duration(minutes: minutes)) in \(prerequisite); "
                             + "\(Self.duration(minutes: flow.soakMinutes)) required",
                         retryAfter: soaked,
                         details: [("rule_name", .text(rule.name)), ("prerequisite", .text(prerequisite)),

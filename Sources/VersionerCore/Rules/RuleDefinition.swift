@@ -232,7 +232,7 @@ private struct RuleReader {
         let start = clock(settings["start"], at: location + ["start"])
         let end = clock(settings["end"], at: location + ["end"])
         var days: [Weekday] = []
-        for name in names(location + ["days"], maxLength: 3, value: .some(settings["days"])) {
+        for name in names(location + ["days"], maxLength: 20, value: .some(settings["days"])) {
             if let day = Weekday(name: name) {
                 if !days.contains(day) { days.append(day) }
             } else {

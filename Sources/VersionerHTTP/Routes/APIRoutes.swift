@@ -175,7 +175,8 @@ struct APIRoutes {
                 var reader = QueryReader(input.query)
                 let type = reader.eventType()
                 let query = EventQuery(product: reader.text("product"), environment: reader.text("environment"),
-                                       kind: type?.kind, status: type?.status, since: reader.timestamp("since"))
+                                       kind: type?.kind, status: type?.status, since: reader.timestamp("since"),
+                                       refused: type?.refused)
                 let page = reader.page()
                 try reader.check()
                 let answer = await eventPages.answer(for: PageKey(query: query, page: page), at: input.tracker.changeSequence) {

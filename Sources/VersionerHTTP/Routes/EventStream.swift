@@ -23,7 +23,7 @@ enum EventStream {
             var reader = QueryReader(input.query)
             let type = reader.eventType()
             let query = EventQuery(product: reader.text("product"), environment: reader.text("environment"),
-                                   kind: type?.kind, status: type?.status)
+                                   kind: type?.kind, status: type?.status, refused: type?.refused)
             let after = reader.sequence("after") ?? reader.sequence(header: input.request.headers[.lastEventID])
             try reader.check()
             let subscription = input.tracker.feed.subscribe(after: after) { item in

@@ -179,7 +179,7 @@ struct QueryReader {
     }
 
     /// An event type filter: `deployment`, `build`, or a full type such as `deployment.completed`.
-    mutating func eventType(_ name: String = "type") -> (kind: EventKind, status: Status?)? {
+    mutating func eventType(_ name: String = "type") -> EventQuery.TypeFilter? {
         guard let value = text(name) else { return nil }
         guard let type = EventQuery.parseType(value) else {
             errors.append(FieldError(["query", name], .notOneOf(EventQuery.acceptedTypes)))
