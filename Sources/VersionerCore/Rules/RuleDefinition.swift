@@ -105,19 +105,21 @@ private struct RuleReader {
             return nil
         }
         let allowSkip = fields.optionalBool("allow_skip") ?? true
+        // The object of the rule's type is its settings; one of another type, when sent, must be
+        // valid too (a body is either right or refused, never partly ignored).
         var kind: RuleKind?
-        if let typeName {
-            let location = ["body", typeName]
-            if let settings = object(location, members[typeName]) {
-                switch typeName {
-                case "schedule": kind = schedule(settings, at: location).map(RuleKind.schedule)
-                case "flow": kind = flow(settings, at: location, ruleEnvironments: environments).map(RuleKind.flow)
-                case "concurrency":
-                    kind = integer(settings, "max_in_progress", at: location, in: 1...1000).map { .concurrency(maxInProgress: $0) }
-                default:
-                    kind = integer(settings, "required_approvals", at: location, in: 1...100).map { .approval(requiredApprovals: $0) }
-                }
+        for name in RuleKind.typeNames where name == typeName || (members[name] != nil && members[name] != .null) {
+            let location = ["body", name]
+            guard let settings = object(location, members[name]) else { continue }
+            let read: RuleKind? = switch name {
+            case "schedule": schedule(settings, at: location).map(RuleKind.schedule)
+            case "flow": flow(settings, at: location, ruleEnvironments: environments).map(RuleKind.flow)
+            case "concurrency":
+                integer(settings, "max_in_progress", at: location, in: 1...1000).map { .concurrency(maxInProgress: $0) }
+            default:
+                integer(settings, "required_approvals", at: location, in: 1...100).map { .approval(requiredApprovals: $0) }
             }
+            if name == typeName { kind = read }
         }
         let all = fields.errors + errors
         guard all.isEmpty, let kind else { return .failure(ValidationFailure(all)) }
