@@ -36,6 +36,17 @@ struct FollowerTests {
         _ = try await tracker.updateEnvironment(id: dev.id, EnvironmentPatch(name: "development"))
         let key = try await tracker.issueKey(name: "ci", description: nil, scopes: [.eventsWrite], account: "local")
         _ = try await tracker.revokeKey(id: key.key.id)
+        // Rules, an approval, a refusal and a skip.
+        let rule = try await tracker.createRule(try JSONValue(parsing: #"{"name": "Approve", "type": "approval", "environments": ["production", "development"], "approval": {"required_approvals": 1}}"#).objectMembers!)
+        await #expect(throws: TrackerError.self) { try await fixture.deploy("api", "2.0.0", to: "production", .started) }
+        try await fixture.deploy("web", "2.0.0", to: "staging", .started)
+        let web = try #require(await tracker.versions(named: "2.0.0").first?.version.id)
+        let approval = try await tracker.approve(versionID: web, NewApproval(environment: "production"), by: "lead")
+        _ = try await tracker.approve(versionID: web, NewApproval(environment: "staging"), by: "lead")
+        try await tracker.deleteApproval(id: approval.id)
+        _ = try await tracker.updateRule(id: rule.id, try JSONValue(parsing: #"{"mode": "report_only"}"#).objectMembers!)
+        let temporary = try await tracker.createRule(try JSONValue(parsing: #"{"name": "Gone", "type": "concurrency", "concurrency": {"max_in_progress": 5}}"#).objectMembers!)
+        try await tracker.deleteRule(id: temporary.id)
     }
 
     /// Applies the owner's journal to a new tracker, in order.
@@ -62,6 +73,12 @@ struct FollowerTests {
         #expect(await follower.products(page).items == owner.tracker.products(page).items)
         #expect(await follower.deployments(DeploymentQuery(), page).items == owner.tracker.deployments(DeploymentQuery(), page).items)
         #expect(follower.keys(page).items == owner.tracker.keys(page).items)
+        #expect(follower.rules(page).items == owner.tracker.rules(page).items)
+        #expect(follower.rules(page).items.map(\.mode) == [.reportOnly])
+        #expect(await follower.violations(ViolationQuery(), page).items == owner.tracker.violations(ViolationQuery(), page).items)
+        let web = try #require(await follower.versions(named: "2.0.0").first?.version.id)
+        #expect(try await follower.approvals(versionID: web) == owner.tracker.approvals(versionID: web))
+        #expect(try await follower.approvals(versionID: web).map(\.environment) == ["staging"])
         #expect(follower.environments(type: nil, page).items == owner.tracker.environments(type: nil, page).items)
         #expect(await follower.product(named: "billing") == nil)
         #expect(await follower.product(named: "payments") != nil)

@@ -121,6 +121,49 @@ struct SnapshotAndRecoveryTests {
         }
     }
 
+    @Test("Rules, approvals and refusals survive the journal and a snapshot, and go on deciding the same")
+    func rulesAfterRecovery() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tracker, journal) = try openTracker(directory)
+            func rule(_ json: String) async throws -> DeploymentRule {
+                try await tracker.createRule(try JSONValue(parsing: json).objectMembers!)
+            }
+            func start(_ version: String, skip: Bool = false) async -> TrackerError? {
+                do {
+                    _ = try await tracker.record(DeploymentEventInput(productName: "shop", version: version,
+                                                                      environmentName: "production", status: .started),
+                                                 skipPreflight: skip)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            _ = try await rule(#"{"name": "Always closed", "type": "schedule", "mode": "report_only", "schedule": {"timezone": "Europe/Berlin", "windows": [{"start": "00:00", "end": "00:00"}]}}"#)
+            let approval = try await rule(#"{"name": "Approve", "type": "approval", "environments": ["production"], "approval": {"required_approvals": 1}}"#)
+            #expect(await start("1") != nil)  // refused: no approval
+            #expect(await start("1", skip: true) == nil)  // skipped
+            let version = try #require(await tracker.versions(named: "1").first?.version.id)
+            _ = try await tracker.approve(versionID: version, NewApproval(environment: "production", comment: "ok"), by: "lead")
+            _ = try await SnapshotStore.write(await tracker.liveCapture(), to: directory.data.snapshots)
+            _ = try await tracker.updateRule(id: approval.id, try JSONValue(parsing: #"{"allow_skip": false}"#).objectMembers!)
+            #expect(await start("2", skip: true) != nil)  // refused after the snapshot: replayed from the journal
+            let before = await TrackerContents(tracker)
+            #expect(before.rules.count == 2)
+            #expect(before.violations.count == 6)
+            await journal.close()
+            let (restored, report) = try recovered(directory)
+            #expect(report.snapshot != nil)
+            #expect(await TrackerContents(restored) == before)
+            // The recovered rules decide as before: version 2 still lacks an approval, version 1 has one.
+            let check = { (version: String) in
+                await restored.preflight(PreflightQuestion(productName: "shop", version: version, environmentName: "production"))
+                    .blocking?.failure?.code
+            }
+            #expect(await check("2") == .approvalRequired)
+            #expect(await check("1") == nil)
+        }
+    }
+
     @Test("A corrupt newest snapshot is set aside and the previous one used")
     func corruptNewestFallsBack() async throws {
         try await withTemporaryDirectory { directory in

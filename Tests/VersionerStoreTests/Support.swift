@@ -86,6 +86,9 @@ struct TrackerContents: Equatable {
     var environments: [Environment]
     var matrix: StateMatrix
     var versions: [VersionView]
+    var rules: [DeploymentRule]
+    var violations: [ViolationView]
+    var approvals: [[Approval]]
 
     init(_ tracker: Tracker) async {
         let all = PageRequest(limit: 1000)
@@ -96,5 +99,10 @@ struct TrackerContents: Equatable {
         environments = tracker.environments(type: nil, all).items
         matrix = await tracker.stateMatrix(StateQuery())
         versions = await tracker.versions(VersionQuery(), all).items
+        rules = tracker.rules(all).items
+        violations = await tracker.violations(ViolationQuery(), all).items
+        var approvals: [[Approval]] = []
+        for version in versions { approvals.append((try? await tracker.approvals(versionID: version.version.id)) ?? []) }
+        self.approvals = approvals
     }
 }

@@ -285,6 +285,11 @@ public struct NewApproval: Hashable, Sendable {
     public var environment: String
     public var comment: String?
 
+    public init(environment: String, comment: String? = nil) {
+        self.environment = environment
+        self.comment = comment
+    }
+
     public static func validate(_ body: [JSONMember]) -> Result<NewApproval, ValidationFailure> {
         var fields = FieldReader(body)
         let approval = NewApproval(environment: fields.requiredString("environment", maxLength: 100),
@@ -298,6 +303,12 @@ public struct PreflightQuestion: Hashable, Sendable {
     public var productName: String
     public var version: String
     public var environmentName: String
+
+    public init(productName: String, version: String, environmentName: String) {
+        self.productName = productName
+        self.version = version
+        self.environmentName = environmentName
+    }
 
     public static func validate(_ body: [JSONMember]) -> Result<PreflightQuestion, ValidationFailure> {
         var fields = FieldReader(body)
