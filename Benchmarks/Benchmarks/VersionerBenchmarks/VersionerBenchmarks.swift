@@ -134,6 +134,7 @@ let benchmarks: @Sendable () -> Void = {
     }, setup: { _ = await Fixtures.large.tracker })
 
     DashboardBenchmarks.register()
+    RuleBenchmarks.register()
 
     // MARK: Journal
 

@@ -55,21 +55,50 @@ public struct RuleVerdict: Hashable, Sendable {
 }
 
 /// Every rule's evaluation for a deployment about to start, in evaluation order.
+///
+/// Evaluation runs in the shard's turn for every event that starts a deployment: each outcome
+/// names its rule by position in the rules evaluated (shared, not copied), and a verdict with
+/// the whole rule is made only when an answer shows it.
 public struct Preflight: Hashable, Sendable {
-    public var verdicts: [RuleVerdict]
+    private struct Outcome: Hashable {
+        var rule: Int
+        var failure: RuleFailure?
+        var skipped: Bool
+    }
+
+    private let rules: [DeploymentRule]
+    private var outcomes: [Outcome] = []
     /// Whether the event asked to skip the rules that allow it.
-    public var skipRequested: Bool
+    public let skipRequested: Bool
+
+    /// No rule evaluated; a skip asked or not.
+    init(skipRequested: Bool) {
+        self.rules = []
+        self.skipRequested = skipRequested
+    }
+
+    /// Each rule evaluated, in evaluation order.
+    public var verdicts: [RuleVerdict] { outcomes.map(verdict) }
+    public var isEmpty: Bool { outcomes.isEmpty }
 
     /// The failure that answers: the first enabled one, in evaluation order.
-    public var blocking: RuleVerdict? { verdicts.first(where: \.blocks) }
+    public var blocking: RuleVerdict? {
+        outcomes.first { $0.failure != nil && !$0.skipped && rules[$0.rule].mode == .enabled }.map(verdict)
+    }
+
+    private func verdict(_ outcome: Outcome) -> RuleVerdict {
+        RuleVerdict(rule: rules[outcome.rule], failure: outcome.failure, skipped: outcome.skipped)
+    }
 
     /// What is kept with the event: the failures (blocking, report-only, skipped) and the skip;
     /// nil when there is nothing to keep.
     func record(ids: () -> EntityID) -> PreflightRecord? {
-        let violations = verdicts.compactMap { verdict -> RuleViolation? in
-            guard let failure = verdict.failure else { return nil }
-            return RuleViolation(id: ids(), ruleID: verdict.rule.id, ruleName: verdict.rule.name, mode: verdict.rule.mode,
-                                 code: failure.code, message: failure.message, skipped: verdict.skipped)
+        var violations: [RuleViolation] = []
+        for outcome in outcomes {
+            guard let failure = outcome.failure else { continue }
+            let rule = rules[outcome.rule]
+            violations.append(RuleViolation(id: ids(), ruleID: rule.id, ruleName: rule.name, mode: rule.mode,
+                                            code: failure.code, message: failure.message, skipped: outcome.skipped))
         }
         guard skipRequested || !violations.isEmpty else { return nil }
         return PreflightRecord(skipRequested: skipRequested, violations: violations)
@@ -132,21 +161,26 @@ struct PreflightSubject {
 extension Preflight {
     /// Evaluates `rules` (in evaluation order) for a deployment about to start.
     init(rules: [DeploymentRule], subject: PreflightSubject, skipRequested: Bool) {
-        var verdicts: [RuleVerdict] = []
-        for rule in rules where rule.mode != .disabled && rule.covers(product: subject.productName, environment: subject.environment) {
-            let failure = Self.evaluate(rule, subject)
-            verdicts.append(RuleVerdict(rule: rule, failure: failure,
-                                        skipped: failure != nil && skipRequested && rule.allowSkip))
+        self.rules = rules
+        self.skipRequested = skipRequested
+        let offsets = ZoneOffsets()
+        outcomes.reserveCapacity(rules.count)
+        // By index, reading each rule in place: a copy of each would cost more than its evaluation.
+        for index in rules.indices {
+            guard rules[index].mode != .disabled,
+                  rules[index].covers(product: subject.productName, environment: subject.environment) else { continue }
+            let failure = Self.evaluate(rules[index], subject, offsets)
+            outcomes.append(Outcome(rule: index, failure: failure,
+                                    skipped: failure != nil && skipRequested && rules[index].allowSkip))
         }
-        self.init(verdicts: verdicts, skipRequested: skipRequested)
     }
 
-    private static func evaluate(_ rule: DeploymentRule, _ subject: PreflightSubject) -> RuleFailure? {
+    private static func evaluate(_ rule: DeploymentRule, _ subject: PreflightSubject, _ offsets: ZoneOffsets) -> RuleFailure? {
         let environment = subject.environment.name
         switch rule.kind {
         case .concurrency(let maxInProgress):
-            let open = subject.state?.openDeployments(environmentID: subject.environment.id) ?? []
-            guard open.count >= maxInProgress, let conflicting = open.first else { return nil }
+            let open = subject.state?.openDeployments(environmentID: subject.environment.id) ?? (count: 0, oldest: nil)
+            guard open.count >= maxInProgress, let conflicting = open.oldest else { return nil }
             return RuleFailure(
                 code: .concurrentDeployment,
                 message: "Another deployment to \(environment) is already in progress",
@@ -156,7 +190,7 @@ extension Preflight {
                           ("conflicting_deployment_started", .time(conflicting.deployedAt))])
 
         case .schedule(let schedule):
-            guard let clock = ScheduleClock(schedule), let block = clock.block(at: subject.now) else { return nil }
+            guard let clock = ScheduleClock(schedule, offsets: offsets), let block = clock.block(at: subject.now) else { return nil }
             let message = schedule.reason.map { "No deployments allowed during \(rule.name): \($0)" }
                 ?? "No deployments allowed during \(rule.name)"
             return RuleFailure(

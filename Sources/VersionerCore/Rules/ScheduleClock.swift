@@ -9,16 +9,19 @@ import Foundation
 struct ScheduleClock {
     private let zone: TimeZone
     private let windows: [RuleWindow]
+    /// The zone's offset at the instant asked first, found once per evaluation for all rules in that zone.
+    private let offsets: ZoneOffsets
 
     private static let day: Int64 = 86_400
     /// Windows that touch each other chain into one block of time; a chain longer than this
     /// (a schedule that never opens) is reported up to where the search stopped.
     private static let longestChain = 32
 
-    init?(_ schedule: ScheduleRule) {
-        guard let zone = TimeZone(identifier: schedule.timeZone) else { return nil }
+    init?(_ schedule: ScheduleRule, offsets: ZoneOffsets) {
+        guard let zone = schedule.zone else { return nil }
         self.zone = zone
         self.windows = schedule.windows
+        self.offsets = offsets
     }
 
     /// The block of time containing `instant` (chained windows merged), or nil when no window is open.
@@ -40,13 +43,15 @@ struct ScheduleClock {
     /// One open window at `instant`, with its bounds.
     private func open(at instant: Timestamp) -> (start: Timestamp, end: Timestamp)? {
         let seconds = Self.floorDivide(instant.microseconds, 1_000_000)
-        let local = seconds + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
-        let today = Self.floorDivide(local, Self.day)
+        var local: Int64?
         for window in windows {
             switch window {
             case .oneOff(let from, let to):
                 if from <= instant, instant < to { return (from, to) }
             case .weekly(let days, let start, let end):
+                if local == nil { local = seconds + offsets.offset(of: zone, at: seconds) }
+                let local = local!
+                let today = Self.floorDivide(local, Self.day)
                 // An instance that began today or (running past midnight) yesterday.
                 for day in [today, today - 1] {
                     guard days.isEmpty || days.contains(Self.weekday(ofDay: day)) else { continue }
@@ -74,6 +79,11 @@ struct ScheduleClock {
         return Timestamp(microseconds: (valid ?? local - before) * 1_000_000)
     }
 
+    /// Seconds east of UTC in `zone` at `seconds` after 1970.
+    static func offset(of zone: TimeZone, at seconds: Int64) -> Int64 {
+        Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+    }
+
     /// 1970-01-01 was a Thursday.
     private static func weekday(ofDay day: Int64) -> Weekday {
         Weekday(rawValue: Int((day % 7 + 7 + 3) % 7))!
@@ -81,5 +91,18 @@ struct ScheduleClock {
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
         value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor)
+    }
+}
+
+/// Zone offsets already looked up during one evaluation: asking a zone for its offset is the
+/// costliest step of a schedule rule, and most rules share a zone and an instant.
+final class ZoneOffsets {
+    private var known: [(zone: String, seconds: Int64, offset: Int64)] = []
+
+    func offset(of zone: TimeZone, at seconds: Int64) -> Int64 {
+        if let hit = known.first(where: { $0.seconds == seconds && $0.zone == zone.identifier }) { return hit.offset }
+        let offset = ScheduleClock.offset(of: zone, at: seconds)
+        known.append((zone.identifier, seconds, offset))
+        return offset
     }
 }

@@ -73,9 +73,10 @@ public struct ProductState: Sendable {
     public func build(id: EntityID) -> Build? { buildPosition(id).map { builds[$0] } }
     public func deployment(id: EntityID) -> Deployment? { deploymentPosition(id).map { deployments[$0] } }
 
-    /// The pending and started deployments to an environment, oldest first.
-    public func openDeployments(environmentID: EntityID) -> [Deployment] {
-        (openByEnvironment[environmentID] ?? []).map { deployments[$0] }
+    /// How many deployments to an environment are pending or started, and the oldest of them.
+    public func openDeployments(environmentID: EntityID) -> (count: Int, oldest: Deployment?) {
+        guard let open = openByEnvironment[environmentID], let first = open.first else { return (0, nil) }
+        return (open.count, deployments[first])
     }
 
     /// When the version's newest completed deployment to the environment completed.

@@ -95,7 +95,7 @@ actor Shard {
                         productName: input.productName, versionName: input.version, versionID: existingVersion,
                         environment: environment, state: state, catalog: catalog, now: now), skipRequested: skipPreflight)
                 } else if skipPreflight {
-                    preflight = Preflight(verdicts: [], skipRequested: true)
+                    preflight = Preflight(skipRequested: true)
                 }
             }
             let record = preflight?.record(ids: services.ids.next)
@@ -117,7 +117,7 @@ actor Shard {
                                       preflightSkipped: applied.skippedPreflight(deploymentID))
             var recorded = Recorded(subject: view, event: EventView(event: .deployment(event), isRollback: view.isRollback),
                                     sequence: sequence)
-            recorded.preflight = preflight.flatMap { $0.verdicts.isEmpty ? nil : $0 }
+            recorded.preflight = preflight.flatMap { $0.isEmpty ? nil : $0 }
             return .done((sequence, .success(recorded)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
