@@ -90,6 +90,7 @@ let package = Package(
                 .embedInCode("Dashboard/Templates/header.mustache"),
                 .embedInCode("Dashboard/Templates/insights.mustache"),
                 .embedInCode("Dashboard/Templates/list.mustache"),
+                .embedInCode("Dashboard/Templates/rules.mustache"),
                 .embedInCode("Dashboard/Templates/login.mustache"),
                 .embedInCode("Dashboard/Templates/matrix.mustache"),
                 .embedInCode("Dashboard/Templates/message.mustache"),

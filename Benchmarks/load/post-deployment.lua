@@ -1,5 +1,6 @@
 -- POST /deployment-events/ with a unique version on every request (a new deployment each time),
--- shaped like the Versioner CLI's events. Optional: STOP_AFTER=<n> responses per thread; each
+-- shaped like the Versioner CLI's events. STATUS=<word> sends that status (default success;
+-- `started` makes every event one that deployment rules evaluate). Optional: STOP_AFTER=<n> responses per thread; each
 -- thread that reaches it stops and touches DONE_DIR/<thread id> (wrk itself runs until -d ends,
 -- so the caller watches those files and stops wrk).
 local counter = 0
@@ -9,6 +10,7 @@ local stop_after = tonumber(os.getenv("STOP_AFTER") or "0")
 local done_dir = os.getenv("DONE_DIR")
 local products = tonumber(os.getenv("PRODUCTS") or "1000")
 local responses = 0
+local status = os.getenv("STATUS") or "success"
 
 function setup(thread)
   thread:set("id", #threads + 1)
@@ -30,10 +32,10 @@ function request()
   local n = counter
   local product = (thread_id * 7919 + n) % products
   local body = string.format(
-    '{"product_name":"service-%d","version":"%d.%d.%d","environment_name":"%s","status":"success",' ..
+    '{"product_name":"service-%d","version":"%d.%d.%d","environment_name":"%s","status":"%s",' ..
     '"source_system":"github","build_number":"%d","scm_sha":"%s","deployed_by":"ci-bot",' ..
     '"deploy_url":"https://ci.example.com/runs/%d","invoke_id":"%d-%d"}',
-    product, thread_id, math.floor(n / 1000), n % 1000, environments[(n % 5) + 1], n, string.rep(string.format("%08x", (n * 7919 + thread_id) % 2147483647), 5),
+    product, thread_id, math.floor(n / 1000), n % 1000, environments[(n % 5) + 1], status, n, string.rep(string.format("%08x", (n * 7919 + thread_id) % 2147483647), 5),
     n, thread_id, n)
   return wrk.format(nil, nil, nil, body)
 end

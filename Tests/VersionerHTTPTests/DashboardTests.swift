@@ -217,7 +217,7 @@ struct DashboardTests {
             var browser = Browser(api)
             try await browser.signIn()
             for path in ["/", "/ui/products", "/ui/products/api", "/ui/environments", "/ui/environments/production",
-                         "/ui/versions/\(versionID)", "/ui/insights", "/ui/insights?product=api&weeks=4", "/ui/search?q=1.0"] {
+                         "/ui/versions/\(versionID)", "/ui/insights", "/ui/insights?product=api&weeks=4", "/ui/search?q=1.0", "/ui/rules"] {
                 let page = try await browser.get(path)
                 #expect(page.status == .ok, "\(path)")
                 #expect(page.text.hasPrefix("<!doctype html>") && page.text.hasSuffix("</html>\n"), "\(path)")
@@ -227,6 +227,37 @@ struct DashboardTests {
             #expect(version.contains("check scan pending") && version.contains("href=\"https://ci.example/1\""))
             #expect(try await browser.get("/ui/insights?product=nothing").text.contains("No product named nothing"))
             #expect(try await browser.get("/ui/style.css").headers[.contentType] == "text/css; charset=utf-8")
+        }
+    }
+
+    @Test("The rules page shows each rule in words and the newest refusals, warnings and skips, escaped")
+    func rulesPage() async throws {
+        let clock = SettableClock("2026-11-27T16:00:00Z")
+        try await withAPI(clock: clock) { api in
+            var browser = Browser(api)
+            try await browser.signIn()
+            #expect(try await browser.get("/ui/rules").text.contains("No deployment rules yet"))
+            _ = try await api.post("/deployment-rules/", jsonText([
+                "name": "<b>Freeze</b>", "type": "schedule", "environment_types": ["production"],
+                "schedule": ["timezone": "Europe/Berlin", "reason": "Weekend",
+                             "windows": [["days": ["fri"], "start": "15:00", "end": "08:00"]]]]))
+            _ = try await api.post("/deployment-rules/", jsonText([
+                "name": "Staging first", "type": "flow", "mode": "report_only", "products": ["<i>shop</i>"],
+                "flow": ["prerequisites": ["staging"], "soak_minutes": 60]]))
+            #expect(try await api.deploy("<i>shop</i>", "1", status: "started").status.code == 423)
+            #expect(try await api.deploy("<i>shop</i>", "1", status: "started", extra: ["skip_preflight_checks": true]).status == .ok)
+            let page = try await browser.get("/ui/rules")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("&lt;b&gt;Freeze&lt;/b&gt;") && !page.text.contains("<b>Freeze"))
+            #expect(page.text.contains("closed fri 15:00–08:00 (Europe/Berlin) — Weekend"))
+            #expect(page.text.contains("after staging, soaked 60 min"))
+            #expect(page.text.contains("products &lt;i&gt;shop&lt;/i&gt;") && page.text.contains("type production"))
+            #expect(page.text.contains("⚠ report only") && page.text.contains("✕ enabled"))
+            // Newest first: the skipped one, then the refusal and the warning beside it.
+            let skipped = try #require(page.text.range(of: "↷ Skipped"))
+            let blocked = try #require(page.text.range(of: "✕ Blocked"))
+            #expect(skipped.lowerBound < blocked.lowerBound)
+            #expect(page.text.contains("Warned (report only)") && page.text.contains("NO_DEPLOY_WINDOW"))
         }
     }
 

@@ -194,6 +194,11 @@ struct RuleEndpointTests {
             freeze["mode"] = "report_only"
             try await Self.rule(api, freeze)
             try await Self.rule(api, ["name": "Off", "type": "approval", "mode": "disabled", "approval": ["required_approvals": 1]])
+            // A clean pass answers as without rules.
+            clock.set("2026-11-28T09:00:00Z")
+            let clean = try await Self.started(api, "0")
+            #expect(clean.status == .ok && clean.json["extra_metadata"] == .object([]))
+            clock.set("2026-11-27T16:00:00Z")
             let answer = try await Self.started(api)
             #expect(answer.status == .ok)
             let evaluated = try #require(answer.json["extra_metadata"]?["preflight_status"]?["rules_evaluated"]?.arrayValue)

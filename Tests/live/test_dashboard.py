@@ -151,3 +151,31 @@ def test_a_revoked_keys_session_is_sent_to_sign_in(seeded, browser):
     browser.get(seeded.url + "/ui/products")
     assert "/ui/login?next=" in browser.current_url
     screenshot(browser, "signed-out")
+
+
+def test_the_rules_page(seeded, browser):
+    """A blocking rule and a report-only one on a product of their own: the page lists both,
+    the refusal and the warning, with words for each state, and hostile names stay text."""
+    def rule(body):
+        code, _, answer = seeded.request("POST", "/deployment-rules/", json.dumps(body), key=seeded.admin_key)
+        assert code == 201, answer
+    rule({"name": "Always closed " + XSS, "type": "schedule", "products": ["ruled"],
+          "schedule": {"timezone": "Europe/Berlin", "reason": "Change freeze",
+                       "windows": [{"start": "00:00", "end": "00:00"}]}})
+    rule({"name": "Staging first", "type": "flow", "mode": "report_only", "products": ["ruled"],
+          "environment_types": ["production"], "flow": {"prerequisites": ["staging"], "soak_minutes": 60}})
+    body = dict(product_name="ruled", version="1.0.0", environment_name="production", status="started")
+    code, _, answer = seeded.request("POST", "/deployment-events/", json.dumps(body), key=seeded.admin_key)
+    assert code == 423, answer
+    body["skip_preflight_checks"] = True
+    code, _, answer = seeded.request("POST", "/deployment-events/", json.dumps(body), key=seeded.admin_key)
+    assert code == 200, answer
+    sign_in(browser, seeded, seeded.admin_key, "/ui/rules")
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "Always closed " + XSS in main
+    assert "Staging first" in main and "report only" in main
+    assert "Blocked" in main and "Warned" in main and "Skipped" in main
+    assert not browser.find_elements(By.CSS_SELECTOR, "main img")
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
+    screenshot(browser, "rules")

@@ -80,6 +80,8 @@ public struct Preflight: Hashable, Sendable {
     /// Each rule evaluated, in evaluation order.
     public var verdicts: [RuleVerdict] { outcomes.map(verdict) }
     public var isEmpty: Bool { outcomes.isEmpty }
+    /// Whether some rule failed (blocking, report-only or skipped).
+    public var hasFailure: Bool { outcomes.contains { $0.failure != nil } }
 
     /// The failure that answers: the first enabled one, in evaluation order.
     public var blocking: RuleVerdict? {

@@ -66,7 +66,7 @@ extension RuleWindow {
     }
 
     /// `HH:MM` of minutes after midnight.
-    static func clock(_ minutes: Int) -> String {
+    public static func clock(_ minutes: Int) -> String {
         let (hours, rest) = (minutes / 60, minutes % 60)
         return (hours < 10 ? "0" : "") + String(hours) + ":" + (rest < 10 ? "0" : "") + String(rest)
     }

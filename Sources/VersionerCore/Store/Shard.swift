@@ -80,24 +80,18 @@ actor Shard {
         }
         do {
             let environment = try ensureEnvironment(named: input.environmentName, at: now)
-            let state = products[productID]
-            let existingVersion = state?.version(named: input.version)?.id
+            // Read in place: a copy of the product's state alive when the event is applied would
+            // make the apply copy every array the product holds.
+            let existingVersion = products[productID]?.version(named: input.version)?.id
             let versionID = existingVersion ?? services.ids.next()
             let correlated = existingVersion.flatMap {
-                state?.correlatedDeployment(environmentID: environment.id, versionID: $0, invokeID: input.invokeID)
+                products[productID]?.correlatedDeployment(environmentID: environment.id, versionID: $0, invokeID: input.invokeID)
             }
             // Rules decide whether a deployment may start: only an event that would start one is evaluated.
-            var preflight: Preflight?
-            if correlated == nil, input.status == .pending || input.status == .started {
-                let catalog = services.catalog.snapshot
-                if !catalog.rules.isEmpty {
-                    preflight = Preflight(rules: catalog.rules, subject: PreflightSubject(
-                        productName: input.productName, versionName: input.version, versionID: existingVersion,
-                        environment: environment, state: state, catalog: catalog, now: now), skipRequested: skipPreflight)
-                } else if skipPreflight {
-                    preflight = Preflight(skipRequested: true)
-                }
-            }
+            let preflight = correlated == nil && (input.status == .pending || input.status == .started)
+                ? evaluateRules(input, productID: productID, versionID: existingVersion, environment: environment, now: now,
+                                skip: skipPreflight)
+                : nil
             let record = preflight?.record(ids: services.ids.next)
             let deploymentID = correlated ?? services.ids.next()
             let event = AcceptedDeploymentEvent(
@@ -117,7 +111,9 @@ actor Shard {
                                       preflightSkipped: applied.skippedPreflight(deploymentID))
             var recorded = Recorded(subject: view, event: EventView(event: .deployment(event), isRollback: view.isRollback),
                                     sequence: sequence)
-            recorded.preflight = preflight.flatMap { $0.isEmpty ? nil : $0 }
+            // A clean pass answers as a server without rules would; a failure (report-only or
+            // skipped) brings every rule's verdict, as the original service's answer did.
+            recorded.preflight = preflight.flatMap { $0.hasFailure ? $0 : nil }
             return .done((sequence, .success(recorded)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
@@ -153,6 +149,17 @@ actor Shard {
             if reserved { releaseReservation(productID, named: input.productName) }
             throw error
         }
+    }
+
+    /// The deployment rules' evaluation of a deployment about to start; nil when there are no
+    /// rules and no skip was asked.
+    private func evaluateRules(_ input: DeploymentEventInput, productID: EntityID, versionID: EntityID?,
+                               environment: Environment, now: Timestamp, skip: Bool) -> Preflight? {
+        let catalog = services.catalog.snapshot
+        guard !catalog.rules.isEmpty else { return skip ? Preflight(skipRequested: true) : nil }
+        return Preflight(rules: catalog.rules, subject: PreflightSubject(
+            productName: input.productName, versionName: input.version, versionID: versionID,
+            environment: environment, state: products[productID], catalog: catalog, now: now), skipRequested: skip)
     }
 
     /// The product of that name: one this shard holds, or a new one whose name is reserved for

@@ -35,7 +35,7 @@ struct Dashboard: Sendable {
         "timeline": PackageResources.timeline_mustache, "deployment": PackageResources.deployment_mustache,
         "environment": PackageResources.environment_mustache, "list": PackageResources.list_mustache,
         "search": PackageResources.search_mustache, "message": PackageResources.message_mustache,
-        "insights": PackageResources.insights_mustache,
+        "insights": PackageResources.insights_mustache, "rules": PackageResources.rules_mustache,
     ]
 
     /// What every page, the stylesheet and the script are sent with.
@@ -90,6 +90,7 @@ struct Dashboard: Sendable {
             },
             signedIn(.get, "/ui/insights", insightsPage),
             signedIn(.get, "/ui/search", searchPage),
+            signedIn(.get, "/ui/rules", rulesPage),
         ]
     }
 
@@ -611,6 +612,42 @@ struct Dashboard: Sendable {
                 : "Versions of that name, and where each runs now.",
             "results": results, "hasResults": !results.isEmpty,
             "products": product.map { [["name": $0.name, "url": links.product($0.name)]] } ?? [],
+        ], for: input)
+    }
+
+    // MARK: Deployment rules
+
+    /// The rules, what each checks and where, and the newest refusals, warnings and skips.
+    private func rulesPage(_ input: RequestInput) async -> Response {
+        let tracker = input.tracker
+        let now = tracker.now()
+        let rules = tracker.rules(PageRequest(limit: PageRequest.maximumLimit)).items
+            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+            .map { rule -> [String: Any] in
+                let (modeIcon, modeClass): (String, String) = switch rule.mode {
+                case .enabled: ("✕", "enabled")
+                case .reportOnly: ("⚠", "report-only")
+                case .disabled: ("○", "disabled")
+                }
+                return ["name": rule.name, "type": rule.kind.typeName, "settings": RuleText.settings(rule.kind),
+                        "mode": rule.mode.rawValue.replacingOccurrences(of: "_", with: " "), "modeIcon": modeIcon,
+                        "modeClass": modeClass, "scope": RuleText.scope(rule),
+                        "skip": rule.allowSkip ? "allowed" : "not allowed",
+                        "updatedISO": rule.updatedAt.rfc3339, "updatedAgo": Formats.ago(rule.updatedAt, now: now)]
+            }
+        let violations = await tracker.violations(ViolationQuery(), PageRequest(limit: 50)).items.map { view -> [String: Any] in
+            let violation = view.violation
+            let (outcome, icon, style) = violation.skipped ? ("Skipped", "↷", "skipped")
+                : violation.blocked ? ("Blocked", "✕", "blocked") : ("Warned (report only)", "⚠", "warned")
+            return ["iso": view.event.recordedAt.rfc3339, "ago": Formats.ago(view.event.recordedAt, now: now),
+                    "outcome": outcome, "outcomeIcon": icon, "outcomeClass": style, "rule": violation.ruleName,
+                    "product": view.event.input.productName, "productURL": links.product(view.event.input.productName),
+                    "version": view.event.input.version, "environment": view.event.input.environmentName,
+                    "environmentURL": links.environment(view.event.input.environmentName),
+                    "message": violation.message, "code": violation.code.rawValue]
+        }
+        return page("rules", title: "Deployment rules", [
+            "rules": rules, "hasRules": !rules.isEmpty, "violations": violations, "hasViolations": !violations.isEmpty,
         ], for: input)
     }
 }

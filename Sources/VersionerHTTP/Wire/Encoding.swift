@@ -89,7 +89,7 @@ extension JSONWriter {
     mutating func deployment(_ view: DeploymentView, preflight: Preflight? = nil) {
         let deployment = view.deployment
         let metadata = preflight.map { preflight in
-            (deployment.extraMetadata ?? .empty).merged(with: RawJSONObject(members: [JSONMember("preflight_status", preflight.status)])).text
+            deployment.extraMetadata.merged(with: RawJSONObject(members: [JSONMember("preflight_status", preflight.status)])).text
         }
         beginObject()
         field("id", deployment.id)
