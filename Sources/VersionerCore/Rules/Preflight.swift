@@ -22,23 +22,19 @@ public struct RuleFailure: Hashable, Sendable {
     public var message: String
     public var retryAfter: Timestamp?
     /// In the order they are shown; `rule_name` comes first.
-    public var details: [(name: String, value: DetailValue)]
+    public var details: [Detail]
+
+    /// One particular of a refusal: a member of its `details`.
+    public struct Detail: Hashable, Sendable {
+        public var name: String
+        public var value: DetailValue
+    }
 
     public init(code: BlockCode, message: String, retryAfter: Timestamp? = nil, details: [(name: String, value: DetailValue)]) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
-        self.details = details
-    }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message && lhs.retryAfter == rhs.retryAfter
-            && lhs.details.map(\.name) == rhs.details.map(\.name) && lhs.details.map(\.value) == rhs.details.map(\.value)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
+        self.details = details.map(Detail.init)
     }
 }
 

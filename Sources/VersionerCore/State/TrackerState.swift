@@ -79,10 +79,8 @@ extension TrackerState {
             if let last = state.versions.last { newest = max(newest, last.id) }
             if let last = state.builds.last { newest = max(newest, last.id) }
             if let last = state.deployments.last { newest = max(newest, last.id) }
+            // A violation's id is issued before its event's: the last event's id covers them.
             for approval in state.approvals { newest = max(newest, approval.id) }
-            if case .deployment(let event)? = state.events.last {
-                for violation in event.preflight?.violations ?? [] { newest = max(newest, violation.id) }
-            }
         }
         return newest
     }

@@ -7,11 +7,11 @@ extension JSONWriter {
     }
 
     /// A block's particulars, in their order.
-    mutating func details(_ details: [(name: String, value: DetailValue)]) {
+    mutating func details(_ details: [RuleFailure.Detail]) {
         beginObject()
-        for (name, value) in details {
-            key(name)
-            switch value {
+        for detail in details {
+            key(detail.name)
+            switch detail.value {
             case .text(let text): string(text)
             case .time(let time): timestamp(time)
             case .number(let number): int(number)
