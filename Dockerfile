@@ -14,9 +14,10 @@ RUN swift build -c release --static-swift-stdlib --product versioner \
     && install -m 0755 "$(swift build -c release --show-bin-path)/versioner" /usr/local/bin/versioner
 
 FROM ubuntu:24.04
-# zlib for snapshots, libcurl for `snapshot create --server`, curl for the health check.
+# zlib for snapshots, tzdata for the rules' and insights' time zones, libcurl for
+# `snapshot create --server`, curl for the health check.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends zlib1g libcurl4 curl ca-certificates \
+    && apt-get install -y --no-install-recommends zlib1g tzdata libcurl4 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data versioner \
     && mkdir -p /data \

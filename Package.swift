@@ -28,8 +28,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
+        // The system's IANA time zone database (Debian: tzdata), read from its TZif files.
+        .target(name: "VersionerTimeZones"),
         // The domain: model, validation, pure state, shard actors and queries. No HTTP, no files.
-        .target(name: "VersionerCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "VersionerCore", dependencies: ["VersionerTimeZones", .product(name: "Crypto", package: "swift-crypto")]),
         // The system's zlib (Debian: zlib1g-dev), with wrappers for the macros Swift cannot call.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's allocator controls (<malloc.h>), which the Glibc module does not export.
@@ -111,6 +113,7 @@ let package = Package(
                 "VersionerStore",
                 "VersionerHTTP",
                 "VersionerPostgres",
+                "VersionerTimeZones",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,6 +121,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "VersionerTimeZonesTests", dependencies: ["VersionerTimeZones"]),
         .testTarget(name: "VersionerCoreTests", dependencies: ["VersionerCore"]),
         .testTarget(
             name: "VersionerStoreTests",

@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# zlib (snapshots, HTTP compression) comes from the system; Chromium and its driver drive /docs
+# zlib (snapshots, HTTP compression) and the time zone database (tzdata) come from the system; Chromium and its driver drive /docs
 # in the live checks; promtool (package prometheus) lints /metrics.
 needed=()
-for package in zlib1g-dev chromium chromium-driver prometheus postgresql-15; do
+for package in zlib1g-dev tzdata chromium chromium-driver prometheus postgresql-15; do
     dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
 done
 if [ ${#needed[@]} -gt 0 ]; then

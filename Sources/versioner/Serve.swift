@@ -8,6 +8,7 @@ import VersionerCore
 import VersionerHTTP
 import VersionerPostgres
 import VersionerStore
+import VersionerTimeZones
 
 #if canImport(Glibc)
 import Glibc
@@ -167,6 +168,10 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "versioner")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if !TimeZoneDatabase.system.isInstalled {
+            logger.warning("no time zone database: schedules and insights know only UTC; install tzdata or set TZDIR",
+                           metadata: ["directory": "\(TimeZoneDatabase.system.directory)"])
+        }
         // One Prometheus registry for the whole process: what swift-metrics records anywhere lands
         // in it, and GET /metrics renders it.
         let metrics = ServerMetrics()

@@ -1,4 +1,5 @@
 import Foundation
+import VersionerTimeZones
 
 /// The length of the buckets an insights answer is cut into.
 public enum BucketInterval: String, CaseIterable, Sendable {
@@ -28,35 +29,60 @@ public struct InsightsWindow: Hashable, Sendable {
     }
 
     public init(since: Timestamp, until: Timestamp, interval: BucketInterval, timeZone: String) throws(Problem) {
-        guard let zone = TimeZone(identifier: timeZone) else { throw .unknownTimeZone }
+        guard let zone = TimeZoneDatabase.system.zone(named: timeZone) else { throw .unknownTimeZone }
         guard since <= until else { throw .sinceAfterUntil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        calendar.firstWeekday = 2  // Monday
-        calendar.minimumDaysInFirstWeek = 4
-        let component: Calendar.Component = switch interval {
-        case .day: .day
-        case .week: .weekOfYear
-        case .month: .month
+        // Walk the zone's calendar in local days, turning each bucket's first local midnight
+        // into its instant (a midnight skipped by a DST change: the moment the day begins).
+        let sinceSecond = CivilDate.floorDivide(since.microseconds, 1_000_000)
+        let firstDay = CivilDate.floorDivide(sinceSecond + zone.offset(at: sinceSecond), CivilDate.secondsPerDay)
+        var day = Self.bucketStart(containing: firstDay, interval)
+        func midnight(_ day: Int64) -> Timestamp {
+            Timestamp(microseconds: zone.instant(atLocal: day * CivilDate.secondsPerDay) * 1_000_000)
         }
-        let end = until.date
-        var start = calendar.dateInterval(of: component, for: since.date)?.start ?? since.date
+        var start = midnight(day)
         var starts: [Timestamp] = []
         repeat {
-            starts.append(Timestamp(start))
+            starts.append(start)
             guard starts.count <= Self.maximumBuckets else { throw .tooManyBuckets }
-            guard let next = calendar.date(byAdding: component, value: 1, to: start), next > start else { break }
+            day = Self.bucketStart(after: day, interval)
+            let next = midnight(day)
+            guard next > start else { break }
             start = next
-        } while start < end
+        } while start < until
         self.since = since
         self.until = until
         self.interval = interval
-        self.timeZone = timeZone  // as asked: Foundation names UTC "GMT"
+        self.timeZone = timeZone
         self.bucketStarts = starts
     }
 
-    /// Whether `identifier` names a zone of the time zone database.
-    public static func isKnownTimeZone(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
+    /// The first local day (days since 1970 on the zone's clock) of the bucket holding `day`:
+    /// the day itself, its week's Monday, or its month's first.
+    private static func bucketStart(containing day: Int64, _ interval: BucketInterval) -> Int64 {
+        switch interval {
+        case .day: return day
+        case .week: return day - CivilDate.floorModulo(day + 3, 7)  // 1970-01-01 was a Thursday
+        case .month:
+            let date = CivilDate.date(days: day)
+            return CivilDate.days(year: date.year, month: date.month, day: 1)
+        }
+    }
+
+    /// The first local day of the bucket after the one starting on `day`.
+    private static func bucketStart(after day: Int64, _ interval: BucketInterval) -> Int64 {
+        switch interval {
+        case .day: return day + 1
+        case .week: return day + 7
+        case .month:
+            let date = CivilDate.date(days: day)
+            return date.month == 12
+                ? CivilDate.days(year: date.year + 1, month: 1, day: 1)
+                : CivilDate.days(year: date.year, month: date.month + 1, day: 1)
+        }
+    }
+
+    /// Whether `identifier` names a zone of the system's time zone database.
+    public static func isKnownTimeZone(_ identifier: String) -> Bool { TimeZoneDatabase.system.knows(identifier) }
 
     /// The window's length in days.
     public var days: Double { Double(until.microseconds - since.microseconds) / 86_400_000_000 }
@@ -77,12 +103,6 @@ public struct InsightsWindow: Hashable, Sendable {
 }
 
 extension Timestamp {
-    init(_ date: Date) {
-        self.init(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
-    }
-
-    var date: Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
-
     /// Hours from `self` to `later` (fractional, exact to the microsecond).
     func hours(until later: Timestamp) -> Double { Double(later.microseconds - microseconds) / 3_600_000_000 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VersionerTimeZones
 
 /// Whether a rule blocks, only reports, or is switched off (docs/API.md §7).
 public enum RuleMode: String, CaseIterable, Hashable, Sendable {
@@ -41,18 +42,18 @@ public enum RuleKind: Hashable, Sendable {
 
 /// A schedule rule's settings: windows in a time zone of the IANA database.
 public struct ScheduleRule: Hashable, Sendable {
-    public var timeZone: String { didSet { zone = TimeZone(identifier: timeZone) } }
+    public var timeZone: String { didSet { zone = TimeZoneDatabase.system.zone(named: timeZone) } }
     /// Shown to whoever is blocked.
     public var reason: String?
     public var windows: [RuleWindow]
     /// The zone, looked up once (nil if the system's database no longer knows it).
-    private(set) var zone: TimeZone?
+    private(set) var zone: Zone?
 
     public init(timeZone: String, reason: String? = nil, windows: [RuleWindow]) {
         self.timeZone = timeZone
         self.reason = reason
         self.windows = windows
-        self.zone = TimeZone(identifier: timeZone)
+        self.zone = TimeZoneDatabase.system.zone(named: timeZone)
     }
 }
 

@@ -161,19 +161,18 @@ extension Preflight {
     init(rules: [DeploymentRule], subject: PreflightSubject, skipRequested: Bool) {
         self.rules = rules
         self.skipRequested = skipRequested
-        let offsets = ZoneOffsets()
         outcomes.reserveCapacity(rules.count)
         // By index, reading each rule in place: a copy of each would cost more than its evaluation.
         for index in rules.indices {
             guard rules[index].mode != .disabled,
                   rules[index].covers(product: subject.productName, environment: subject.environment) else { continue }
-            let failure = Self.evaluate(rules[index], subject, offsets)
+            let failure = Self.evaluate(rules[index], subject)
             outcomes.append(Outcome(rule: index, failure: failure,
                                     skipped: failure != nil && skipRequested && rules[index].allowSkip))
         }
     }
 
-    private static func evaluate(_ rule: DeploymentRule, _ subject: PreflightSubject, _ offsets: ZoneOffsets) -> RuleFailure? {
+    private static func evaluate(_ rule: DeploymentRule, _ subject: PreflightSubject) -> RuleFailure? {
         let environment = subject.environment.name
         switch rule.kind {
         case .concurrency(let maxInProgress):
@@ -188,7 +187,7 @@ extension Preflight {
                           ("conflicting_deployment_started", .time(conflicting.deployedAt))])
 
         case .schedule(let schedule):
-            guard let clock = ScheduleClock(schedule, offsets: offsets), let block = clock.block(at: subject.now) else { return nil }
+            guard let clock = ScheduleClock(schedule), let block = clock.block(at: subject.now) else { return nil }
             let message = schedule.reason.map { "No deployments allowed during \(rule.name): \($0)" }
                 ?? "No deployments allowed during \(rule.name)"
             return RuleFailure(

@@ -1,4 +1,4 @@
-import Foundation
+import VersionerTimeZones
 
 /// Where a schedule rule's windows fall in time, in the rule's zone.
 ///
@@ -7,21 +7,18 @@ import Foundation
 /// from 01:00 to 04:00 on the night clocks go forward lasts two hours). Only the bounds of an
 /// open window are turned back into instants, when a block names them.
 struct ScheduleClock {
-    private let zone: TimeZone
+    private let zone: Zone
     private let windows: [RuleWindow]
-    /// The zone's offset at the instant asked first, found once per evaluation for all rules in that zone.
-    private let offsets: ZoneOffsets
 
     private static let day: Int64 = 86_400
     /// Windows that touch each other chain into one block of time; a chain longer than this
     /// (a schedule that never opens) is reported up to where the search stopped.
     private static let longestChain = 32
 
-    init?(_ schedule: ScheduleRule, offsets: ZoneOffsets) {
+    init?(_ schedule: ScheduleRule) {
         guard let zone = schedule.zone else { return nil }
         self.zone = zone
         self.windows = schedule.windows
-        self.offsets = offsets
     }
 
     /// The block of time containing `instant` (chained windows merged), or nil when no window is open.
@@ -42,16 +39,16 @@ struct ScheduleClock {
 
     /// One open window at `instant`, with its bounds.
     private func open(at instant: Timestamp) -> (start: Timestamp, end: Timestamp)? {
-        let seconds = Self.floorDivide(instant.microseconds, 1_000_000)
+        let seconds = CivilDate.floorDivide(instant.microseconds, 1_000_000)
         var local: Int64?
         for window in windows {
             switch window {
             case .oneOff(let from, let to):
                 if from <= instant, instant < to { return (from, to) }
             case .weekly(let days, let start, let end):
-                if local == nil { local = seconds + offsets.offset(of: zone, at: seconds) }
+                if local == nil { local = seconds + zone.offset(at: seconds) }
                 let local = local!
-                let today = Self.floorDivide(local, Self.day)
+                let today = CivilDate.floorDivide(local, Self.day)
                 // An instance that began today or (running past midnight) yesterday.
                 for day in [today, today - 1] {
                     guard days.isEmpty || days.contains(Self.weekday(ofDay: day)) else { continue }
@@ -66,43 +63,14 @@ struct ScheduleClock {
         return nil
     }
 
-    /// The instant at which the zone's wall clock shows `local` (seconds since 1970 on that
-    /// clock). A time shown twice (clocks going back) is its first; a time never shown (clocks
-    /// going forward) is the moment after the gap that the earlier offset would give.
+    /// The instant the zone's wall clock shows `local`: a time shown twice is its first, a time
+    /// never shown (clocks going forward) is the end of the gap.
     private func moment(atLocal local: Int64) -> Timestamp {
-        let before = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local - Self.day / 2))))
-        let after = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local + Self.day / 2))))
-        let candidates = [local - max(before, after), local - min(before, after)]
-        let valid = candidates.first { candidate in
-            local - candidate == Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(candidate))))
-        }
-        return Timestamp(microseconds: (valid ?? local - before) * 1_000_000)
-    }
-
-    /// Seconds east of UTC in `zone` at `seconds` after 1970.
-    static func offset(of zone: TimeZone, at seconds: Int64) -> Int64 {
-        Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        Timestamp(microseconds: zone.instant(atLocal: local) * 1_000_000)
     }
 
     /// 1970-01-01 was a Thursday.
     private static func weekday(ofDay day: Int64) -> Weekday {
-        Weekday(rawValue: Int((day % 7 + 7 + 3) % 7))!
-    }
-
-    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
-        value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor)
-    }
-}
-
-/// Zone offsets already looked up during one evaluation: asking a zone for its offset is the
-/// costliest step of a schedule rule, and most rules share a zone and an instant.
-final class ZoneOffsets {
-    private var known: [(zone: String, seconds: Int64, offset: Int64)] = []
-
-    func offset(of zone: TimeZone, at seconds: Int64) -> Int64 {
-        if let hit = known.first(where: { $0.seconds == seconds && $0.zone == zone.identifier }) { return hit.offset }
-        let offset = ScheduleClock.offset(of: zone, at: seconds)
-        known.append((zone.identifier, seconds, offset))
-        return offset
+        Weekday(rawValue: Int(CivilDate.floorModulo(day + 3, 7)))!
     }
 }
