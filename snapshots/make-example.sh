@@ -24,6 +24,17 @@ post build-events/ '{"product_name":"search","version":"3.0","status":"failed","
 for p in billing:1.0 checkout:2.0 search:3.0; do
   post deployment-events/ "{\"product_name\":\"${p%%:*}\",\"version\":\"${p##*:}\",\"environment_name\":\"staging\",\"status\":\"success\",\"extra_metadata\":{\"by\":\"example\"}}"
 done
+# Deployment rules (snapshot format 5): billing needs an approval for production; a report-only
+# schedule covering every hour notes each production start. The first start is refused (428),
+# then a key approves the version and the later start (after the snapshot) passes.
+post deployment-rules/ '{"name":"Billing approval","type":"approval","products":["billing"],"environments":["production"],"allow_skip":false,"approval":{"required_approvals":1}}'
+post deployment-rules/ '{"name":"Always noted","type":"schedule","mode":"report_only","environment_types":["production"],"schedule":{"timezone":"Europe/Berlin","windows":[{"start":"00:00","end":"00:00"}]}}'
+refused=$(curl -s -o /dev/null -w '%{http_code}' -X POST "localhost:$port/deployment-events/" -H "Authorization: Bearer $key" \
+  -H 'Content-Type: application/json' -d '{"product_name":"billing","version":"1.0","environment_name":"production","status":"started"}')
+[ "$refused" = 428 ] || { echo "expected 428 from the approval rule, got $refused" >&2; exit 1; }
+billing=$(curl -sf "localhost:$port/versions/?product=billing" -H "Authorization: Bearer $key" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+post "versions/$billing/approvals" '{"environment":"production","comment":"example"}'
 post admin/snapshots/ '{}'
 post deployment-events/ '{"product_name":"billing","version":"1.0","environment_name":"production","status":"started","invoke_id":"d1"}'
 post deployment-events/ '{"product_name":"billing","version":"1.0","environment_name":"production","status":"success","invoke_id":"d1"}'

@@ -320,15 +320,9 @@ struct SnapshotAndRecoveryTests {
     }
 
     @Test("The committed example data directories still load (old files keep working)",
-          arguments: ["example", "example-v3", "example-v4"])  // snapshot formats 1, 3 and 4
+          arguments: ["example", "example-v3", "example-v4", "example-v5"])  // snapshot formats 1, 3, 4 and 5
     func committedExample(name: String) throws {
-        let example = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appending(path: "snapshots/\(name)").path()
-        let copy = TemporaryDirectory()
-        defer { copy.remove() }
-        try FileManager.default.removeItem(atPath: copy.path)
-        try FileManager.default.copyItem(atPath: example, toPath: copy.path)
-        let (state, report) = try Recovery.recover(copy.data, cutTornTail: false, logger: quietLogger)
+        let (state, report) = try recoverCommittedExample(name)
         #expect(report.snapshot != nil)
         #expect(report.replayed > 0)
         #expect(report.tornTail == nil)
@@ -349,5 +343,29 @@ struct SnapshotAndRecoveryTests {
         let staging = deployments.filter { $0.extraMetadata == RawJSONObject(members: [JSONMember("by", .string("example"))]) }
         #expect(staging.count == 3)
         #expect(deployments.contains { $0.invokeID == "d1" && $0.status == .completed })
+    }
+
+    @Test("The committed example of snapshot format 5 keeps its rules, approval and refusal")
+    func committedExampleWithRules() throws {
+        let (state, report) = try recoverCommittedExample("example-v5")
+        #expect(report.snapshot?.header.version == 5)
+        #expect(state.catalog.rules.map(\.name).sorted() == ["Always noted", "Billing approval"])
+        let billing = try #require(state.products.values.first { $0.product.name == "billing" })
+        #expect(billing.approvals.map(\.environment) == ["production"])
+        #expect(billing.approvals.first?.comment == "example")
+        // Refused before the snapshot (no approval yet), noted as report-only after it.
+        let preflights = billing.preflightEvents.compactMap(\.preflight)
+        #expect(preflights.map(\.blocked) == [true, false])
+        #expect(billing.events.filter { $0.eventType == "deployment.preflight_failed" }.count == 1)
+    }
+
+    private func recoverCommittedExample(_ name: String) throws -> (TrackerState, RecoveryReport) {
+        let example = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "snapshots/\(name)").path()
+        let copy = TemporaryDirectory()
+        defer { copy.remove() }
+        try FileManager.default.removeItem(atPath: copy.path)
+        try FileManager.default.copyItem(atPath: example, toPath: copy.path)
+        return try Recovery.recover(copy.data, cutTornTail: false, logger: quietLogger)
     }
 }
