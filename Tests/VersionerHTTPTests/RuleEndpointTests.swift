@@ -186,6 +186,31 @@ struct RuleEndpointTests {
         }
     }
 
+    @Test("An approval follows its environment's rename and goes when the environment is deleted")
+    func approvalsFollowTheirEnvironment() async throws {
+        try await withAPI { api in
+            #expect(try await api.deploy("other", "1.0", to: "production", status: "success").status == .ok)
+            let environments = try await api.get("/environments/").json.arrayValue ?? []
+            let environmentID = try #require(environments.first { $0["name"]?.stringValue == "production" }?["id"]?.stringValue)
+            try await Self.rule(api, ["name": "Approve", "type": "approval", "environments": ["production"],
+                                      "approval": ["required_approvals": 1]])
+            try await api.build("my-service", "1.2.3")
+            let versionID = try #require(try await api.get("/versions/?product=my-service").json[0]?["id"]?.stringValue)
+            #expect(try await api.post("/versions/\(versionID)/approvals", #"{"environment": "production"}"#).status == .created)
+            #expect(try await api.post("/versions/\(versionID)/approvals", #"{"environment": "staging"}"#).status == .created)
+
+            #expect(try await api.patch("/environments/\(environmentID)", #"{"name": "live"}"#).status == .ok)
+            let renamed = try await api.get("/versions/\(versionID)/approvals").json.arrayValue ?? []
+            #expect(renamed.compactMap { $0["environment"]?.stringValue }.sorted() == ["live", "staging"])
+            // The rule now names "live", and the approval counts there.
+            #expect(try await Self.started(api, to: "live").status == .ok)
+
+            #expect(try await api.delete("/environments/\(environmentID)").status == .noContent)
+            let left = try await api.get("/versions/\(versionID)/approvals").json.arrayValue ?? []
+            #expect(left.compactMap { $0["environment"]?.stringValue } == ["staging"])
+        }
+    }
+
     @Test("Report-only rules never block, disabled ones are not evaluated, and both leave the answer readable")
     func reportOnlyAndDisabled() async throws {
         let clock = SettableClock("2026-11-27T16:00:00Z")

@@ -71,6 +71,15 @@ extension Tracker {
         return rule
     }
 
+    /// Moves every shard's approvals for environment `old` to `new`, or withdraws them (nil).
+    func moveApprovals(ofEnvironment old: String, to new: String?) async throws(TrackerError) {
+        var last: UInt64?
+        for shard in shards {
+            if let sequence = try await shard.moveApprovals(ofEnvironment: old, to: new) { last = max(last ?? 0, sequence) }
+        }
+        if let last { try await waitDurable(last) }
+    }
+
     /// Journals the rules that a deleted or renamed product or environment changes, under the
     /// catalog's lock (held by the caller): a rule never names what no longer exists. Returns
     /// the last sequence journaled, if any.
@@ -200,6 +209,28 @@ extension Shard {
         let sequence = try append(.approvalSaved(approval))
         products.apply(.approvalSaved(approval), environmentExists: { _ in true })
         return (sequence, approval)
+    }
+
+    /// Moves this shard's approvals for environment `old` to `new` (its new name), or withdraws
+    /// them when `new` is nil (the environment is gone): an approval counts only for the
+    /// environment it was given for, never for a later one that reuses the name. Returns the
+    /// last sequence journaled, if any.
+    func moveApprovals(ofEnvironment old: String, to new: String?) throws(TrackerError) -> UInt64? {
+        var last: UInt64?
+        for state in products.values {
+            for var approval in state.approvals where approval.environment == old {
+                let change: StateChange
+                if let new {
+                    approval.environment = new
+                    change = .approvalSaved(approval)
+                } else {
+                    change = .approvalDeleted(id: approval.id, productID: approval.productID)
+                }
+                last = try append(change)
+                products.apply(change, environmentExists: { _ in true })
+            }
+        }
+        return last
     }
 
     /// Withdraws an approval held here; nil when none has this id.

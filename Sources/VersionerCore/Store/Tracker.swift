@@ -260,7 +260,7 @@ public final class Tracker: Sendable {
 
     public func updateEnvironment(id: EntityID, _ patch: EnvironmentPatch) async throws(TrackerError) -> Environment {
         let now = services.clock.now()
-        let result: Result<(UInt64, Environment), TrackerError> = services.catalog.withLock { catalog in
+        let result: Result<(UInt64, Environment, String), TrackerError> = services.catalog.withLock { catalog in
             guard let old = catalog.environments[id] else { return .failure(.notFound("Environment not found")) }
             var environment = patch.applied(to: old)
             environment.updatedAt = max(now, old.updatedAt)
@@ -270,39 +270,42 @@ public final class Tracker: Sendable {
             return services.journal.appending(.environmentSaved(environment))
                 .flatMap { sequence in
                     catalog.apply(environment)
-                    guard environment.name != old.name else { return .success((sequence, environment)) }
+                    guard environment.name != old.name else { return .success((sequence, environment, old.name)) }
                     return Self.journalRuleChanges(in: &catalog, journal: services.journal) {
                         $0.renaming(old.name, to: environment.name, ofEnvironment: true, at: environment.updatedAt)
-                    }.map { ($0 ?? sequence, environment) }
+                    }.map { ($0 ?? sequence, environment, old.name) }
                 }
                 .mapError { .journal($0) }
         }
-        let (sequence, environment) = try result.get()
+        let (sequence, environment, oldName) = try result.get()
         try await waitDurable(sequence)
+        if environment.name != oldName { try await moveApprovals(ofEnvironment: oldName, to: environment.name) }
         return environment
     }
 
-    /// Deletes an environment and every deployment to it; the events stay in the audit log.
+    /// Deletes an environment, every deployment to it and every approval for it; the events stay
+    /// in the audit log.
     public func deleteEnvironment(id: EntityID) async throws(TrackerError) {
         let now = services.clock.now()
-        let result: Result<UInt64, TrackerError> = services.catalog.withLock { catalog in
+        let result: Result<(UInt64, String), TrackerError> = services.catalog.withLock { catalog in
             guard let old = catalog.environments[id] else { return .failure(.notFound("Environment not found")) }
             return services.journal.appending(.environmentDeleted(id))
                 .flatMap { sequence in
                     catalog.removeEnvironment(id)
                     return Self.journalRuleChanges(in: &catalog, journal: services.journal) {
                         $0.removing(name: old.name, ofEnvironment: true, at: now)
-                    }.map { $0 ?? sequence }
+                    }.map { ($0 ?? sequence, old.name) }
                 }
                 .mapError { .journal($0) }
         }
-        let sequence = try result.get()
+        let (sequence, oldName) = try result.get()
         await withTaskGroup(of: Void.self) { group in
             for shard in shards {
                 group.addTask { await shard.removeDeployments(environmentID: id) }
             }
         }
         try await waitDurable(sequence)
+        try await moveApprovals(ofEnvironment: oldName, to: nil)
     }
 
     // MARK: API keys
