@@ -180,6 +180,42 @@ struct StateMatrixTests {
         #expect(productionOnly.products.map(\.product.name) == ["api"])
         #expect(productionOnly.products.first?.drift == false)
     }
+
+    @Test("Back-fill: cells follow the deployments' own times, so an old deployment sent late never becomes current")
+    func ownTimesNotArrival() async throws {
+        let fixture = TrackerFixture()
+        let time = { (text: String) in Timestamp(rfc3339: text)! }
+        func send(_ version: String, _ status: Status, started: String? = nil, completed: String? = nil,
+                  invokeID: String? = nil) async throws {
+            _ = try await fixture.tracker.record(DeploymentEventInput(
+                productName: "api", version: version, environmentName: "production", status: status,
+                startedAt: started.map(time), completedAt: completed.map(time), [.invokeID: invokeID]))
+        }
+        func cell() async throws -> (current: String?, latest: String) {
+            let matrix = await fixture.tracker.stateMatrix(StateQuery())
+            let cell = try #require(matrix.products.first?.cells.first?.cell)
+            return (cell.current?.version, cell.latest.version)
+        }
+        try await send("2.0", .completed, completed: "2026-11-20T10:00:00Z")
+        // Imported later, from the past: a success and a failure before 2.0.
+        try await send("1.0", .completed, started: "2026-11-01T09:00:00Z", completed: "2026-11-01T09:10:00Z")
+        try await send("0.9", .failed, started: "2026-10-01T09:00:00Z", completed: "2026-10-01T09:05:00Z")
+        #expect(try await cell() == ("2.0", "2.0"))
+        // A newer attempt in flight is the latest; its completion makes it current.
+        try await send("3.0", .started, started: "2026-11-25T08:00:00Z", invokeID: "run-3")
+        #expect(try await cell() == ("2.0", "3.0"))
+        // Its start corrected to before 2.0's: 2.0 is the latest attempt again.
+        try await send("3.0", .started, started: "2026-10-15T08:00:00Z", invokeID: "run-3")
+        #expect(try await cell() == ("2.0", "2.0"))
+        try await send("3.0", .completed, completed: "2026-11-26T08:00:00Z", invokeID: "run-3")
+        #expect(try await cell() == ("3.0", "2.0"))
+
+        // Rebuilt from the journal, the state agrees.
+        var replayed = TrackerState()
+        for change in fixture.journal.changes { replayed.apply(change) }
+        let rebuilt = Tracker(shardCount: 3, journal: InMemoryJournal(), state: replayed)
+        #expect(await rebuilt.stateMatrix(StateQuery()) == fixture.tracker.stateMatrix(StateQuery()))
+    }
 }
 
 @Suite("Replay and concurrency")

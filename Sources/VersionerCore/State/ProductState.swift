@@ -53,8 +53,9 @@ public struct ProductState: Sendable {
         var versionID: EntityID
     }
 
-    /// What one environment shows for this product: the deployment that completed last, and the
-    /// deployment that received the most recent event.
+    /// What one environment shows for this product, by the deployments' own times (not by when
+    /// their events arrived, so an old deployment sent late or imported never displaces a newer
+    /// one): the deployment that completed last, and the attempt that started last.
     public struct EnvironmentSlot: Hashable, Sendable {
         public var current: Int?
         public var latest: Int
@@ -276,12 +277,59 @@ public struct ProductState: Sendable {
                 completions[key] = max(completions[key] ?? time, time)
             }
         }
-        var slot = slots[event.environmentID] ?? EnvironmentSlot(current: nil, latest: position)
-        slot.latest = position
-        if input.status == .completed { slot.current = position }
-        slots[event.environmentID] = slot
+        noteSlot(at: position, before: previous)
         noteHistory(at: position, before: previous)
         product.updatedAt = max(product.updatedAt, event.recordedAt)
+    }
+
+    /// Keeps the environment's slot right after the deployment at `position` changed (from
+    /// `previous`, or was created).
+    private mutating func noteSlot(at position: Int, before previous: Deployment?) {
+        let deployment = deployments[position]
+        guard var slot = slots[deployment.environmentID] else {
+            slots[deployment.environmentID] = EnvironmentSlot(current: deployment.status == .completed ? position : nil,
+                                                              latest: position)
+            return
+        }
+        // A deployment shown that moved back in time, or stopped being completed, may no longer be
+        // the one to show: rare, so the environment's slot is worked out again.
+        if let previous,
+           (slot.latest == position && EnvironmentHistory.moment(of: deployment) < EnvironmentHistory.moment(of: previous))
+            || (slot.current == position && (deployment.status != .completed || completion(deployment) < completion(previous))) {
+            slots[deployment.environmentID] = workedOutSlot(deploymentsByEnvironment[deployment.environmentID] ?? [position])
+            return
+        }
+        if startsLater(position, than: slot.latest) { slot.latest = position }
+        if deployment.status == .completed, slot.current.map({ completesLater(position, than: $0) }) ?? true {
+            slot.current = position
+        }
+        slots[deployment.environmentID] = slot
+    }
+
+    /// The slot of one environment's deployments (`positions`, non-empty, ascending).
+    private func workedOutSlot(_ positions: [Int]) -> EnvironmentSlot {
+        var slot = EnvironmentSlot(current: nil, latest: positions[0])
+        for position in positions {
+            if startsLater(position, than: slot.latest) { slot.latest = position }
+            if deployments[position].status == .completed, slot.current.map({ completesLater(position, than: $0) }) ?? true {
+                slot.current = position
+            }
+        }
+        return slot
+    }
+
+    /// By start (``EnvironmentHistory/moment(of:)``), then by arrival.
+    private func startsLater(_ a: Int, than b: Int) -> Bool {
+        (EnvironmentHistory.moment(of: deployments[a]), a) > (EnvironmentHistory.moment(of: deployments[b]), b)
+    }
+
+    /// By `completed_at`, then by arrival.
+    private func completesLater(_ a: Int, than b: Int) -> Bool {
+        (completion(deployments[a]), a) > (completion(deployments[b]), b)
+    }
+
+    private func completion(_ deployment: Deployment) -> Timestamp {
+        deployment.completedAt ?? Timestamp(microseconds: .min)
     }
 
     /// Keeps the environment's history and the rollback flags up to date after the deployment
@@ -446,14 +494,8 @@ public struct ProductState: Sendable {
             } else if deployment.status == .completed, let time = deployment.completedAt {
                 completions[key] = max(completions[key] ?? time, time)
             }
-            var slot = slots[deployment.environmentID] ?? EnvironmentSlot(current: nil, latest: position)
-            if deployments[slot.latest].lastEventID <= deployment.lastEventID { slot.latest = position }
-            if deployment.status == .completed,
-               slot.current.map({ deployments[$0].lastEventID < deployment.lastEventID }) ?? true {
-                slot.current = position
-            }
-            slots[deployment.environmentID] = slot
         }
+        slots = deploymentsByEnvironment.mapValues(workedOutSlot)
         histories = [:]
         hotfixVersions = Set(builds.filter { DeploymentFlags.marksHotfix($0.extraMetadata) }.map(\.versionID))
         evidence = versions.map(firstEvidence(of:))
