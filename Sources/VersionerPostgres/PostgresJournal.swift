@@ -28,9 +28,7 @@ public final class PostgresJournal: Journal {
         var times: [Int64] = []
         var records: [ByteBuffer] = []
         var assigned: UInt64
-        var durable: UInt64
-        var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-        var failure: JournalError?
+        var durability: Durability
         var stopping = false
         /// The writer has returned (closed, or failed), or the journal failed.
         var ended = false
@@ -49,23 +47,23 @@ public final class PostgresJournal: Journal {
         self.epoch = epoch
         self.clock = clock
         self.metrics = metrics
-        queue = Mutex(Queue(assigned: lastSequence, durable: lastSequence))
+        queue = Mutex(Queue(assigned: lastSequence, durability: Durability(durable: lastSequence)))
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     public var lastSequence: UInt64 { queue.withLock { $0.assigned } }
 
     /// The last sequence PostgreSQL acknowledged.
-    public var durableSequence: UInt64 { queue.withLock { $0.durable } }
+    public var durableSequence: UInt64 { queue.withLock { $0.durability.durable } }
 
     /// Why the journal stopped taking changes, once it has.
-    public var failure: JournalError? { queue.withLock { $0.failure } }
+    public var failure: JournalError? { queue.withLock { $0.durability.failure } }
 
     public func append(_ change: StateChange) throws(JournalError) -> UInt64 {
         let time = clock.now()
         let payload = JournalRecordCodec.encode(time: time, change: change)
         let result: Result<(UInt64, Bool), JournalError> = queue.withLock { queue in
-            if let failure = queue.failure { return .failure(failure) }
+            if let failure = queue.durability.failure { return .failure(failure) }
             guard !queue.stopping else { return .failure(JournalError("the journal is closed")) }
             queue.assigned += 1
             let wake = queue.sequences.isEmpty
@@ -80,25 +78,7 @@ public final class PostgresJournal: Journal {
     }
 
     public func waitDurable(_ sequence: UInt64) async throws(JournalError) {
-        do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Bool, JournalError> = queue.withLock { queue in
-                    if let failure = queue.failure { return .failure(failure) }
-                    if queue.durable >= sequence { return .success(true) }
-                    queue.waiters.append((sequence, continuation))
-                    return .success(false)
-                }
-                switch outcome {
-                case .failure(let failure): continuation.resume(throwing: failure)
-                case .success(true): continuation.resume()
-                case .success(false): break
-                }
-            }
-        } catch let error as JournalError {
-            throw error
-        } catch {
-            throw JournalError("\(error)")
-        }
+        try await Durability.wait { continuation in queue.withLock { $0.durability.wait(for: sequence, continuation) } }
     }
 
     /// Stops taking changes; the writer commits what is queued and returns.
@@ -109,13 +89,9 @@ public final class PostgresJournal: Journal {
 
     /// Fails the journal: waiting requests and later appends get `reason`.
     func fail(_ reason: String) {
-        let waiting = queue.withLock { queue -> [CheckedContinuation<Void, any Error>] in
-            if queue.failure == nil { queue.failure = JournalError(reason) }
-            defer { queue.waiters = [] }
-            return queue.waiters.map(\.continuation)
-        }
+        let waiting = queue.withLock { $0.durability.fail(JournalError(reason)) }
         ring.finish()
-        for continuation in waiting { continuation.resume(throwing: JournalError(reason)) }
+        waiting.resume()
         end()
     }
 
@@ -176,7 +152,7 @@ public final class PostgresJournal: Journal {
 
     private func take() -> Batch? {
         queue.withLock { queue in
-            guard !queue.sequences.isEmpty, queue.failure == nil else { return nil }
+            guard !queue.sequences.isEmpty, queue.durability.failure == nil else { return nil }
             defer {
                 queue.sequences = []
                 queue.times = []
@@ -204,17 +180,7 @@ public final class PostgresJournal: Journal {
     }
 
     private func markDurable(_ sequence: UInt64) {
-        let ready = queue.withLock { queue in
-            queue.durable = sequence
-            var ready: [CheckedContinuation<Void, any Error>] = []
-            queue.waiters.removeAll { waiter in
-                guard waiter.sequence <= sequence else { return false }
-                ready.append(waiter.continuation)
-                return true
-            }
-            return ready
-        }
-        for continuation in ready { continuation.resume() }
+        queue.withLock { $0.durability.markDurable(sequence) }.resume()
     }
 }
 

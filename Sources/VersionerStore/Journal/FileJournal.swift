@@ -58,9 +58,7 @@ public final class FileJournal: Journal {
         var pendingCount = 0
         /// The last sequence number handed out, and the last one on disk (synced, with `always`).
         var assigned: UInt64
-        var durable: UInt64
-        var waiters: [(sequence: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-        var failure: JournalError?
+        var durability: Durability
         var stopping = false
         var stopped: CheckedContinuation<Void, Never>?
         var hasStopped = false
@@ -84,7 +82,7 @@ public final class FileJournal: Journal {
         self.logger = logger
         self.metrics = metrics
         self.onFatal = onFatal
-        queue = Mutex(Queue(pendingLast: nextSequence - 1, assigned: nextSequence - 1, durable: nextSequence - 1))
+        queue = Mutex(Queue(pendingLast: nextSequence - 1, assigned: nextSequence - 1, durability: Durability(durable: nextSequence - 1)))
         try PosixFile.makeDirectory(directory)
         let first = try SegmentWriter.open(directory: directory, firstSequence: nextSequence)
         let thread = Thread { [self] in
@@ -115,7 +113,7 @@ public final class FileJournal: Journal {
         payload.timestamp(options.clock.now())
         payload.change(change)
         let result: Result<(sequence: UInt64, wake: Bool), JournalError> = queue.withLock { queue in
-            if let failure = queue.failure { return .failure(failure) }
+            if let failure = queue.durability.failure { return .failure(failure) }
             guard !queue.stopping else { return .failure(JournalError("the journal is closed")) }
             queue.assigned += 1
             let wake = queue.pending.isEmpty
@@ -131,25 +129,7 @@ public final class FileJournal: Journal {
     }
 
     public func waitDurable(_ sequence: UInt64) async throws(JournalError) {
-        do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Bool, JournalError> = queue.withLock { queue in
-                    if let failure = queue.failure { return .failure(failure) }
-                    if queue.durable >= sequence { return .success(true) }
-                    queue.waiters.append((sequence, continuation))
-                    return .success(false)
-                }
-                switch outcome {
-                case .failure(let failure): continuation.resume(throwing: failure)
-                case .success(true): continuation.resume()
-                case .success(false): break
-                }
-            }
-        } catch let error as JournalError {
-            throw error
-        } catch {
-            throw JournalError("\(error)")
-        }
+        try await Durability.wait { continuation in queue.withLock { $0.durability.wait(for: sequence, continuation) } }
     }
 
     /// Writes and syncs everything appended so far, then stops the writer. Later appends fail.
@@ -239,21 +219,11 @@ public final class FileJournal: Journal {
     }
 
     private func durable() -> UInt64 {
-        queue.withLock { $0.durable }
+        queue.withLock { $0.durability.durable }
     }
 
     private func markDurable(_ sequence: UInt64) {
-        let ready = queue.withLock { queue in
-            queue.durable = sequence
-            var ready: [CheckedContinuation<Void, any Error>] = []
-            queue.waiters.removeAll { waiter in
-                guard waiter.sequence <= sequence else { return false }
-                ready.append(waiter.continuation)
-                return true
-            }
-            return ready
-        }
-        for continuation in ready { continuation.resume() }
+        queue.withLock { $0.durability.markDurable(sequence) }.resume()
     }
 
     private func finish() {
@@ -267,12 +237,7 @@ public final class FileJournal: Journal {
 
     private func fail(_ error: any Error, segment: String) {
         let message = "journal write failed, refusing further writes: \(error)"
-        let waiting = queue.withLock { queue in
-            queue.failure = JournalError(message)
-            defer { queue.waiters = [] }
-            return queue.waiters
-        }
-        for waiter in waiting { waiter.continuation.resume(throwing: JournalError(message)) }
+        queue.withLock { $0.durability.fail(JournalError(message)) }.resume()
         logger.critical("\(message)", metadata: ["journal.segment": "\(segment)"])
         finish()
         onFatal(message)
