@@ -396,36 +396,16 @@ public final class PostgresStoreService: Service, SnapshotTaking, ClusterReporti
     }
 
     private func periodicSnapshots() async {
-        var lastTime = ContinuousClock.now
-        while !Task.isCancelled {
-            do { try await Task.sleep(for: .seconds(1)) } catch { return }
-            let pending = await running.changesSinceSnapshot()
-            if pending >= UInt64(configuration.snapshotEvery)
-                || (pending > 0 && ContinuousClock.now - lastTime >= configuration.snapshotInterval) {
-                do {
-                    _ = try await takeSnapshot()
-                } catch {
-                    logger.error("periodic snapshot failed; the journal still holds every change", metadata: ["error": "\(error)"])
-                }
-                lastTime = ContinuousClock.now
-            }
-        }
+        await running.periodically(every: configuration.snapshotEvery, orAfter: configuration.snapshotInterval, logger: logger,
+                                   tick: { try await Task.sleep(for: .seconds(1)) },
+                                   take: { _ = try await self.takeSnapshot() })
     }
 
     /// Writes a snapshot now and keeps the newest `keepSnapshots`. The journal in the database
     /// is never pruned: other nodes start from it.
     public func takeSnapshot() async throws -> SnapshotInfo {
-        let configuration = self.configuration
-        return try await running.exclusively { capture in
-            let started = ContinuousClock.now
-            let info = try await SnapshotStore.write(capture, to: configuration.directory.snapshots, niceness: 10)
-            try await onOwnThread { _ = try SnapshotStore.prune(configuration.directory.snapshots, keep: configuration.keepSnapshots) }
-            configuration.metrics.snapshots.increment()
-            configuration.metrics.snapshotDuration.record(duration: ContinuousClock.now - started)
-            configuration.metrics.snapshotSize.record(info.fileBytes)
-            logger.info("snapshot written", metadata: ["snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)"])
-            return info
-        }
+        try await running.write(to: configuration.directory.snapshots, keep: configuration.keepSnapshots,
+                                metrics: configuration.metrics, logger: logger)
     }
 
     // MARK: The database

@@ -94,24 +94,9 @@ public final class StoreService: Service, SnapshotTaking {
         try await onReady(tracker, self)
 
         // Periodic snapshots until the server has stopped.
-        var lastTime = ContinuousClock.now
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-            } catch {
-                break
-            }
-            let pending = await running.changesSinceSnapshot()
-            if pending >= UInt64(configuration.snapshotEvery)
-                || (pending > 0 && ContinuousClock.now - lastTime >= configuration.snapshotInterval) {
-                do {
-                    _ = try await takeSnapshot()
-                } catch {
-                    logger.error("periodic snapshot failed; the journal still holds every change", metadata: ["error": "\(error)"])
-                }
-                lastTime = ContinuousClock.now
-            }
-        }
+        await running.periodically(every: configuration.snapshotEvery, orAfter: configuration.snapshotInterval, logger: logger,
+                                   tick: { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) } },
+                                   take: { _ = try await self.takeSnapshot() })
 
         // Shutting down: the HTTP server has stopped, so nothing new arrives.
         await journal.close()
@@ -125,27 +110,10 @@ public final class StoreService: Service, SnapshotTaking {
     /// Writes a snapshot now (one at a time), keeps the newest `keepSnapshots`, and deletes the
     /// journal segments that every kept snapshot has passed.
     public func takeSnapshot() async throws -> SnapshotInfo {
-        let configuration = self.configuration
-        return try await running.exclusively { capture in
-            let started = ContinuousClock.now
-            // Encoding and compressing a large state takes a core for seconds: at a lower priority,
-            // so that requests keep the CPU when both are busy (it only slows the snapshot).
-            let info = try await SnapshotStore.write(capture, to: configuration.directory.snapshots, niceness: 10)
-            try await onOwnThread {
-                if let oldest = try SnapshotStore.prune(configuration.directory.snapshots, keep: configuration.keepSnapshots) {
-                    _ = try SnapshotStore.pruneJournal(configuration.directory.journal, through: oldest)
-                }
-            }
-            let duration = ContinuousClock.now - started
-            configuration.metrics.snapshots.increment()
-            configuration.metrics.snapshotDuration.record(duration: duration)
-            configuration.metrics.snapshotSize.record(info.fileBytes)
-            logger.info("snapshot written", metadata: [
-                "snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)", "snapshot.bytes": "\(info.fileBytes)",
-                "snapshot.uncompressed_bytes": "\(info.header.uncompressedLength)",
-                "snapshot.duration_ms": "\(duration.milliseconds)",
-            ])
-            return info
+        let journal = configuration.directory.journal
+        return try await running.write(to: configuration.directory.snapshots, keep: configuration.keepSnapshots,
+                                       metrics: configuration.metrics, logger: logger) { oldest in
+            _ = try SnapshotStore.pruneJournal(journal, through: oldest)
         }
     }
 }
@@ -170,6 +138,50 @@ public actor SnapshotRunner {
         guard let journal else { return 0 }
         let last = journal.lastSequence
         return last > lastSnapshot ? last - lastSnapshot : 0
+    }
+
+    /// Writes a snapshot into `directory` (one at a time), keeps the newest `keep`, and hands the
+    /// oldest kept one's sequence to `pruned` (on a thread of its own: it may delete files); metrics and a log
+    /// line record it.
+    public func write(to directory: String, keep: Int, metrics: StoreMetrics, logger: Logger,
+                      pruned: @escaping @Sendable (_ oldestKept: UInt64) throws -> Void = { _ in }) async throws -> SnapshotInfo {
+        try await exclusively { capture in
+            let started = ContinuousClock.now
+            // Encoding and compressing a large state takes a core for seconds: at a lower priority,
+            // so that requests keep the CPU when both are busy (it only slows the snapshot).
+            let info = try await SnapshotStore.write(capture, to: directory, niceness: 10)
+            try await onOwnThread {
+                if let oldest = try SnapshotStore.prune(directory, keep: keep) { try pruned(oldest) }
+            }
+            let duration = ContinuousClock.now - started
+            metrics.snapshots.increment()
+            metrics.snapshotDuration.record(duration: duration)
+            metrics.snapshotSize.record(info.fileBytes)
+            logger.info("snapshot written", metadata: [
+                "snapshot.path": "\(info.path)", "snapshot.sequence": "\(info.sequence)", "snapshot.bytes": "\(info.fileBytes)",
+                "snapshot.uncompressed_bytes": "\(info.header.uncompressedLength)",
+                "snapshot.duration_ms": "\(duration.milliseconds)",
+            ])
+            return info
+        }
+    }
+
+    /// Takes a snapshot (`take`) once `every` changes have been journaled since the last, or
+    /// after `interval` with any change, looking after each `tick`, until a tick throws.
+    public func periodically(every: Int, orAfter interval: Duration, logger: Logger,
+                             tick: () async throws -> Void, take: () async throws -> Void) async {
+        var lastTime = ContinuousClock.now
+        while true {
+            do { try await tick() } catch { return }
+            let pending = changesSinceSnapshot()
+            guard pending >= UInt64(every) || (pending > 0 && ContinuousClock.now - lastTime >= interval) else { continue }
+            do {
+                try await take()
+            } catch {
+                logger.error("periodic snapshot failed; the journal still holds every change", metadata: ["error": "\(error)"])
+            }
+            lastTime = ContinuousClock.now
+        }
     }
 
     /// Captures the state and runs `write` with it; snapshots run one at a time.
