@@ -121,13 +121,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "VersionerTimeZonesTests", dependencies: ["VersionerTimeZones"]),
+        // What several test targets share (temporary folders); not part of any product.
+        .target(name: "VersionerTestSupport", path: "Tests/Support"),
+        .testTarget(name: "VersionerTimeZonesTests", dependencies: ["VersionerTimeZones", "VersionerTestSupport"]),
         .testTarget(name: "VersionerCoreTests", dependencies: ["VersionerCore"]),
         .testTarget(
             name: "VersionerStoreTests",
             dependencies: [
                 "VersionerCore",
                 "VersionerStore",
+                "VersionerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -139,6 +142,7 @@ let package = Package(
             name: "versionerTests",
             dependencies: [
                 "versioner",
+                "VersionerTestSupport",
                 "VersionerCore",
                 "VersionerStore",
                 .product(name: "Logging", package: "swift-log"),

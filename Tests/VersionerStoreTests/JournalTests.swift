@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import VersionerCore
 @testable import VersionerStore
+import VersionerTestSupport
 
 @Suite("Journal")
 struct JournalTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VersionerCore
 @testable import VersionerStore
+import VersionerTestSupport
 
 @Suite("Secrets at rest")
 struct SecretsTests {

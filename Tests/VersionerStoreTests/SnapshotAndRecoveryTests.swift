@@ -5,6 +5,7 @@ import ServiceLifecycleTestKit
 import Testing
 import VersionerCore
 @testable import VersionerStore
+import VersionerTestSupport
 
 @Suite("Snapshots and recovery")
 struct SnapshotAndRecoveryTests {

@@ -3,20 +3,9 @@ import Logging
 import Testing
 import VersionerCore
 @testable import VersionerStore
+import VersionerTestSupport
 
-/// A fresh folder under the system's temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appending(path: "versioner-test-\(UUID().uuidString)").path()
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
+extension TemporaryDirectory {
     var data: DataDirectory { DataDirectory(path) }
 }
 

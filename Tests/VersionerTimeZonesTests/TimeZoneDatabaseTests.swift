@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VersionerTimeZones
+import VersionerTestSupport
 
 /// Seconds since 1970 of a UTC date and time.
 private func utc(_ year: Int64, _ month: Int, _ day: Int, _ hour: Int64 = 0, _ minute: Int64 = 0, _ second: Int64 = 0) -> Int64 {
@@ -96,9 +97,10 @@ private func tzif(transitions: [(Int64, UInt8)], offsets: [Int32], leapSeconds: 
     }
 
     @Test func readsAFileOfItsOwnDirectory() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tz-\(UUID().uuidString)")
+        let temporary = TemporaryDirectory()
+        defer { temporary.remove() }
+        let directory = URL(filePath: temporary.path)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("Test"), withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         // Standard +1 h; one transition to +2 h in 2000, and from then on the footer (+5:30, no DST).
         let file = tzif(transitions: [(utc(2000, 1, 1), 1)], offsets: [3_600, 7_200], footer: "<+0530>-5:30")
         try Data(file).write(to: directory.appendingPathComponent("Test/Zone"))

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import VersionerCore
+import VersionerTestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

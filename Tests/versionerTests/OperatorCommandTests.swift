@@ -3,6 +3,7 @@ import Logging
 import Testing
 import VersionerCore
 import VersionerStore
+import VersionerTestSupport
 
 @Suite("Operator commands")
 struct OperatorCommandTests {

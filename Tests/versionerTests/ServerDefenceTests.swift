@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VersionerCore
+import VersionerTestSupport
 import VersionerStore
 
 #if canImport(Glibc)

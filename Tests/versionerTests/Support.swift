@@ -134,20 +134,6 @@ final class ServerProcess: Sendable {
     }
 }
 
-/// A fresh folder under the system's temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appending(path: "versioner-test-\(UUID().uuidString)").path()
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
 /// What a finished run of the `versioner` executable printed, and how it exited.
 struct CommandRun {
     var status: Int32
