@@ -28,7 +28,8 @@ def test_document_is_valid_openapi_3_1(server):
 # a DELETE of it succeeded, and a revoked API key is kept on purpose (readable with its
 # `revoked_at`, so that an audit can see who had which key when).
 EXCLUDED_CHECKS = "use_after_free"
-SEEDS = [20261125, 1, 3]
+# Two seeds: each takes about two minutes over every operation, and CI has a 30-minute budget.
+SEEDS = [20261125, 3]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
