@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var basePath: String
     /// Bodies larger than this are refused with 413.
     public var maximumBodySize: Int
+    /// The largest body `POST /import/` takes (`--max-import-size`).
+    public var maximumImportSize: Int
     /// A key accepted as an admin key without being stored (`VERSIONER_ADMIN_KEY`).
     public var bootstrapAdminKey: String?
     /// A connection that sends nothing for this long is closed.
@@ -43,13 +45,16 @@ public struct ServerConfiguration: Sendable {
     public var nodeName: String?
 
     public static let defaultMaximumBodySize = 1024 * 1024
+    public static let defaultMaximumImportSize = 64 * 1024 * 1024
 
     public init(host: String = "127.0.0.1", port: Int = 8080, basePath: String = "",
                 maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, bootstrapAdminKey: String? = nil,
                 idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30),
                 maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024,
                 metricsRequireKey: Bool = false, corsOrigin: String? = nil, dashboard: Bool = true,
-                sessionLifetime: Duration = .seconds(12 * 3_600), cookieSecure: Bool = false, nodeName: String? = nil) {
+                sessionLifetime: Duration = .seconds(12 * 3_600), cookieSecure: Bool = false, nodeName: String? = nil,
+                maximumImportSize: Int = ServerConfiguration.defaultMaximumImportSize) {
+        self.maximumImportSize = maximumImportSize
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -111,7 +116,7 @@ public func buildResponder(configuration: ServerConfiguration, state: ServerStat
     }
     return VersionerResponder(
         routes: probeRoutes + APIDocumentation(basePath: configuration.basePath).routes
-            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey), clusterRoute] + APIRoutes().all
+            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey), clusterRoute] + APIRoutes(maximumImportSize: configuration.maximumImportSize).all
             + (dashboard?.routes ?? []),
         basePath: configuration.basePath,
         state: state,

@@ -134,8 +134,13 @@ public struct ReplayState: Sendable {
             state.products.apply(change, environmentExists: { _ in false })
         case .deploymentEvent(let event):
             applyToProduct(event.productID, change, sequence)
+            // Noting a request again is harmless: a snapshot may hold it already.
+            if let tag = event.request { state.requests.noteEvent(tag, subject: .deployment(event.deploymentID), at: event.recordedAt) }
         case .buildEvent(let event):
             applyToProduct(event.productID, change, sequence)
+            if let tag = event.request { state.requests.noteEvent(tag, subject: .build(event.buildID), at: event.recordedAt) }
+        case .requestAnswered(let answered):
+            state.requests.apply(answered)
         case .productSaved(let product):
             applyToProduct(product.id, change, sequence)
         case .productDeleted(let id):

@@ -74,6 +74,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The largest request body accepted, in bytes; larger ones get 413.")
     var maxBodySize = ServerConfiguration.defaultMaximumBodySize
 
+    @Option(help: "The largest history file POST /import/ takes, in bytes (default 64 MiB).")
+    var maxImportSize = ServerConfiguration.defaultMaximumImportSize
+
     @Option(help: "How many shard actors hold the products (default: twice the number of cores).")
     var shards: Int?
 
@@ -134,6 +137,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodySize > 0 else { throw ValidationError("--max-body-size must be positive") }
+        guard maxImportSize > 0 else { throw ValidationError("--max-import-size must be positive") }
         if let shards, !(1...1024).contains(shards) { throw ValidationError("--shards must be between 1 and 1024") }
         guard snapshotInterval > 0 else { throw ValidationError("--snapshot-interval must be positive") }
         guard snapshotEvery > 0 else { throw ValidationError("--snapshot-every must be positive") }
@@ -239,7 +243,8 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, basePath: basePath, maximumBodySize: maxBodySize, bootstrapAdminKey: adminKey,
             idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections,
             metricsRequireKey: metricsRequireKey, corsOrigin: corsOrigin, dashboard: dashboard,
-            sessionLifetime: .seconds(sessionTtl), cookieSecure: cookieSecure, nodeName: nodeName)
+            sessionLifetime: .seconds(sessionTtl), cookieSecure: cookieSecure, nodeName: nodeName,
+            maximumImportSize: maxImportSize)
         let app = buildApplication(configuration: configuration, state: state, services: [store], metrics: metrics,
                                    logger: logger)
         do {

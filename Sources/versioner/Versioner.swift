@@ -11,7 +11,8 @@ struct Versioner: AsyncParsableCommand {
             CI/CD pipelines report builds and deployments; people and tools ask what is deployed \
             where, what changed, and whether a commit has reached production.
             """,
-        subcommands: [Serve.self, KeysCommand.self, SnapshotCommand.self, Restore.self, JournalCommand.self, ClusterCommand.self]
+        subcommands: [Serve.self, KeysCommand.self, SnapshotCommand.self, Restore.self, JournalCommand.self, ClusterCommand.self,
+                      ImportCommand.self, ExportCommand.self]
     )
 
     /// Parses the command line, with `serve`'s options also read from `VERSIONER_…` variables.

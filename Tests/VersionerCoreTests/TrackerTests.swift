@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import VersionerCore
 
@@ -215,6 +216,110 @@ struct StateMatrixTests {
         for change in fixture.journal.changes { replayed.apply(change) }
         let rebuilt = Tracker(shardCount: 3, journal: InMemoryJournal(), state: replayed)
         #expect(await rebuilt.stateMatrix(StateQuery()) == fixture.tracker.stateMatrix(StateQuery()))
+    }
+}
+
+/// A clock a test moves by hand.
+final class SteppedClock: WallClock {
+    private let time: Mutex<Timestamp>
+    init(_ text: String) { time = Mutex(Timestamp(rfc3339: text)!) }
+    func now() -> Timestamp { time.withLock { $0 } }
+    func set(_ text: String) { time.withLock { $0 = Timestamp(rfc3339: text)! } }
+}
+
+@Suite("History as it was")
+struct PointInTimeTests {
+    /// One step of the table: at `time` the server records `event` (product, version, environment, status, invoke id).
+    struct Step {
+        var time: String
+        var product = "api"
+        var version: String
+        var environment = "production"
+        var status: Status
+        var invokeID: String?
+    }
+
+    static let steps: [Step] = [
+        Step(time: "2026-11-02T10:00:00Z", version: "1.0", status: .completed),
+        Step(time: "2026-11-02T11:00:00Z", version: "1.0", environment: "staging", status: .completed),
+        Step(time: "2026-11-03T09:00:00Z", version: "1.1", status: .started, invokeID: "run-2"),
+        Step(time: "2026-11-03T09:20:00Z", version: "1.1", status: .completed, invokeID: "run-2"),
+        Step(time: "2026-11-04T12:00:00Z", product: "web", version: "7", status: .failed),
+        Step(time: "2026-11-05T08:00:00Z", version: "1.2", status: .started, invokeID: "run-3"),
+        Step(time: "2026-11-05T08:30:00Z", version: "1.2", status: .failed, invokeID: "run-3"),
+    ]
+
+    /// (instant, expected cells: "product/environment" → (current version, latest version, latest status)).
+    static let table: [(String, [String: (String?, String, Status)])] = [
+        ("2026-11-01T00:00:00Z", [:]),
+        ("2026-11-02T10:00:00Z", ["api/production": ("1.0", "1.0", .completed)]),
+        ("2026-11-02T12:00:00Z", ["api/production": ("1.0", "1.0", .completed), "api/staging": ("1.0", "1.0", .completed)]),
+        // Between a started and its completed: the attempt is the latest, in progress; 1.0 still runs.
+        ("2026-11-03T09:10:00Z", ["api/production": ("1.0", "1.1", .started), "api/staging": ("1.0", "1.0", .completed)]),
+        ("2026-11-03T09:20:00Z", ["api/production": ("1.1", "1.1", .completed), "api/staging": ("1.0", "1.0", .completed)]),
+        ("2026-11-04T12:00:00Z", ["api/production": ("1.1", "1.1", .completed), "api/staging": ("1.0", "1.0", .completed),
+                                  "web/production": (nil, "7", .failed)]),
+        ("2026-11-05T08:15:00Z", ["api/production": ("1.1", "1.2", .started), "api/staging": ("1.0", "1.0", .completed),
+                                  "web/production": (nil, "7", .failed)]),
+        ("2026-11-06T00:00:00Z", ["api/production": ("1.1", "1.2", .failed), "api/staging": ("1.0", "1.0", .completed),
+                                  "web/production": (nil, "7", .failed)]),
+    ]
+
+    static func cells(_ matrix: StateMatrix) -> [String: (String?, String, Status)] {
+        var cells: [String: (String?, String, Status)] = [:]
+        for row in matrix.products {
+            for (environment, cell) in row.cells {
+                cells[row.product.name + "/" + environment.name] = (cell.current?.version, cell.latest.version, cell.latest.deployment.status)
+            }
+        }
+        return cells
+    }
+
+    @Test("The matrix of a past instant counts only the events recorded by then, by the same rule as now")
+    func matrixAsOf() async throws {
+        let clock = SteppedClock("2026-11-01T00:00:00Z")
+        let fixture = TrackerFixture(clock: clock)
+        for step in Self.steps {
+            clock.set(step.time)
+            _ = try await fixture.tracker.record(DeploymentEventInput(
+                productName: step.product, version: step.version, environmentName: step.environment, status: step.status,
+                [.invokeID: step.invokeID]))
+        }
+        clock.set("2026-11-07T00:00:00Z")
+        for (instant, expected) in Self.table {
+            let matrix = await fixture.tracker.stateMatrix(StateQuery(at: Timestamp(rfc3339: instant)!))
+            let cells = Self.cells(matrix)
+            #expect(Set(cells.keys) == Set(expected.keys), "at \(instant)")
+            for (key, want) in expected {
+                let got = cells[key]
+                #expect(got?.0 == want.0 && got?.1 == want.1 && got?.2 == want.2, "at \(instant), \(key): \(String(describing: got))")
+            }
+        }
+        // Now is the live matrix.
+        #expect(await fixture.tracker.stateMatrix(StateQuery(at: clock.now())) == fixture.tracker.stateMatrix(StateQuery()))
+    }
+
+    @Test("A version as it was: its builds then, and where it was current then")
+    func versionAsOf() async throws {
+        let clock = SteppedClock("2026-11-02T10:00:00Z")
+        let fixture = TrackerFixture(clock: clock)
+        let build = try await fixture.tracker.record(BuildEventInput(productName: "api", version: "1.0", status: .started, [.invokeID: "b"]))
+        clock.set("2026-11-02T10:05:00Z")
+        _ = try await fixture.tracker.record(BuildEventInput(productName: "api", version: "1.0", status: .completed, [.invokeID: "b"]))
+        clock.set("2026-11-02T11:00:00Z")
+        try await fixture.deploy("api", "1.0", to: "production", .completed)
+        clock.set("2026-11-03T11:00:00Z")
+        try await fixture.deploy("api", "2.0", to: "production", .completed)
+        let id = build.subject.build.versionID
+        let at = { (text: String) in try await fixture.tracker.version(id: id, asOf: Timestamp(rfc3339: text)!) }
+        await #expect(throws: TrackerError.notFound("Version not found")) { try await at("2026-11-02T09:59:59Z") }
+        let building = try await at("2026-11-02T10:01:00Z")
+        #expect(building.builds.map(\.status) == [.started])
+        #expect(building.deployedTo.isEmpty)
+        let running = try await at("2026-11-02T12:00:00Z")
+        #expect(running.builds.map(\.status) == [.completed])
+        #expect(running.deployedTo.map(\.environment.name) == ["production"])
+        #expect(try await at("2026-11-03T12:00:00Z").deployedTo.isEmpty)
     }
 }
 

@@ -111,14 +111,16 @@ func jsonText(_ object: Any) -> String {
 }
 
 /// Runs `body` against a fresh server (in-memory journal), through Hummingbird's router test client.
-func withAPI(basePath: String = "", maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize, ready: Bool = true,
+func withAPI(basePath: String = "", maximumBodySize: Int = ServerConfiguration.defaultMaximumBodySize,
+             maximumImportSize: Int = ServerConfiguration.defaultMaximumImportSize, ready: Bool = true,
              metricsRequireKey: Bool = false, corsOrigin: String? = nil, logger: Logger = Logger(label: "test"),
-             clock: any WallClock = SystemWallClock(), _ body: @Sendable (API) async throws -> Void) async throws {
-    let tracker = Tracker(shardCount: 4, journal: InMemoryJournal(), clock: clock)
+             clock: any WallClock = SystemWallClock(), tracker: Tracker? = nil,
+             _ body: @Sendable (API) async throws -> Void) async throws {
+    let tracker = tracker ?? Tracker(shardCount: 4, journal: InMemoryJournal(), clock: clock)
     let app = buildApplication(
         configuration: ServerConfiguration(port: 0, basePath: basePath, maximumBodySize: maximumBodySize,
                                            bootstrapAdminKey: testAdminKey, metricsRequireKey: metricsRequireKey,
-                                           corsOrigin: corsOrigin),
+                                           corsOrigin: corsOrigin, maximumImportSize: maximumImportSize),
         state: ServerState(ready ? Backend(tracker: tracker) : nil), logger: logger)
     try await app.test(.router) { client in
         try await body(API(client: client, tracker: tracker))

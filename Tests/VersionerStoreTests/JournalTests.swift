@@ -56,9 +56,18 @@ struct JournalTests {
             eventID: EntityID(high: .max, low: .max), recordedAt: Timestamp(microseconds: Int64.min), productID: product.id,
             versionID: EntityID(high: 0, low: 0), buildID: EntityID(high: 1, low: 1),
             input: BuildEventInput(productName: "p", version: "2", status: .pending, [.errorMessage: "boom\n", .errorCode: "E1"]))
+        var tagged = deployment
+        tagged.request = RequestTag(key: .explicit(client: "admin", key: "k-1"), digest: Array(0..<32))
+        var taggedBuild = build
+        taggedBuild.request = RequestTag(key: .implicit(client: "c", digest: [1, 2]), digest: [1, 2])
+        let answered = AnsweredRequest(key: .explicit(client: "c", key: "k"), entry: RequestEntry(
+            digest: [9, 9], acceptedAt: Timestamp(microseconds: 3), subject: .build(build.buildID),
+            answer: StoredAnswer(status: 201, body: Array(#"{"a": 1}"#.utf8))))
         let changes: [StateChange] = [
             .deploymentEvent(deployment), .buildEvent(build), .productSaved(product), .productDeleted(product.id),
             .environmentSaved(environment), .environmentDeleted(environment.id),
+            .deploymentEvent(tagged), .buildEvent(taggedBuild), .requestAnswered(answered),
+            .requestAnswered(AnsweredRequest(key: .explicit(client: "c", key: "k2"), entry: RequestEntry(digest: [], acceptedAt: Timestamp(microseconds: 0)))),
         ]
         for (index, change) in changes.enumerated() {
             let time = Timestamp(microseconds: Int64(index) * 1_000_003)

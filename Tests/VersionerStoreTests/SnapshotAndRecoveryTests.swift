@@ -35,6 +35,31 @@ struct SnapshotAndRecoveryTests {
         }
     }
 
+    @Test("Remembered requests survive a snapshot: answers for their keys, and events' recent retries")
+    func requestsInSnapshot() async throws {
+        try await withTemporaryDirectory { directory in
+            let tracker = Tracker(shardCount: 2, journal: InMemoryJournal())
+            let input = DeploymentEventInput(productName: "p", version: "1", environmentName: "production", status: .completed,
+                                             [.invokeID: "run-1"])
+            let tag = RequestTag(key: .implicit(client: "admin", digest: [7]), digest: [7])
+            let recorded = try await tracker.record(input, request: tag)
+            let key = RequestKey.explicit(client: "admin", key: "create")
+            try await tracker.keep(StoredAnswer(status: 201, body: [1, 2, 3]), for: key, digest: [4])
+            let info = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            let loaded = try SnapshotStore.load(info.path)
+            let restored = Tracker(shardCount: 2, journal: InMemoryJournal(), state: loaded.state)
+            #expect(restored.requests.claim(tag.key, digest: [7], at: tracker.now())
+                == .replay(RequestEntry(digest: [7], acceptedAt: recorded.event.event.recordedAt,
+                                        subject: .deployment(recorded.subject.deployment.id))))
+            guard case .replay(let entry) = restored.requests.claim(key, digest: [4], at: tracker.now()) else {
+                Issue.record("the kept answer is gone")
+                return
+            }
+            #expect(entry.answer == StoredAnswer(status: 201, body: [1, 2, 3]))
+            #expect(restored.requests.claim(key, digest: [5], at: tracker.now()) == .differentBody)
+        }
+    }
+
     @Test("Recovery starts from the newest snapshot and replays only the journal after it")
     func snapshotThenJournal() async throws {
         try await withTemporaryDirectory { directory in

@@ -2,6 +2,7 @@
 nothing in at least 1 000 generated cases over every operation, for each of several seeds."""
 
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -52,7 +53,8 @@ def test_schemathesis_finds_nothing(server, tmp_path, seed):
         "--no-color",
         "--output-sanitize", "true",
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    hooks = {"SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(CONFIG.parent)}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path, env={**os.environ, **hooks})
     output = run.stdout + run.stderr
     print(output)
     assert run.returncode == 0, "schemathesis found a problem:\n" + output

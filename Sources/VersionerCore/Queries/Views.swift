@@ -267,10 +267,13 @@ public struct StateQuery: Hashable, Sendable {
     public var product: String?
     public var environment: String?
     public var type: EnvironmentType?
+    /// The past instant to answer as of (only events recorded by then count); nil: now.
+    public var at: Timestamp?
 
-    public init(product: String? = nil, environment: String? = nil, type: EnvironmentType? = nil) {
+    public init(product: String? = nil, environment: String? = nil, type: EnvironmentType? = nil, at: Timestamp? = nil) {
         self.product = product
         self.environment = environment
         self.type = type
+        self.at = at
     }
 }

@@ -13,11 +13,14 @@ public struct AcceptedDeploymentEvent: Hashable, Sendable {
     /// What the deployment rules said when this event would start a deployment: nil when no
     /// rule applied and no skip was asked. When it `blocked`, no deployment was made.
     public var preflight: PreflightRecord?
+    /// The request it came from, when a retry of it must be recognised (journaled, not kept in memory).
+    public var request: RequestTag?
 
     public init(eventID: EntityID, recordedAt: Timestamp, productID: EntityID, versionID: EntityID,
                 environmentID: EntityID, deploymentID: EntityID, input: DeploymentEventInput,
-                preflight: PreflightRecord? = nil) {
+                preflight: PreflightRecord? = nil, request: RequestTag? = nil) {
         self.preflight = preflight
+        self.request = request
         self.eventID = eventID
         self.recordedAt = recordedAt
         self.productID = productID
@@ -37,9 +40,12 @@ public struct AcceptedBuildEvent: Hashable, Sendable {
     /// The build this event updates, or creates when the product has no build with this id.
     public var buildID: EntityID
     public var input: BuildEventInput
+    /// The request it came from (see ``AcceptedDeploymentEvent/request``).
+    public var request: RequestTag?
 
     public init(eventID: EntityID, recordedAt: Timestamp, productID: EntityID, versionID: EntityID,
-                buildID: EntityID, input: BuildEventInput) {
+                buildID: EntityID, input: BuildEventInput, request: RequestTag? = nil) {
+        self.request = request
         self.eventID = eventID
         self.recordedAt = recordedAt
         self.productID = productID
@@ -138,4 +144,24 @@ public enum StateChange: Hashable, Sendable {
     /// An approval of a version given; carries the whole value.
     case approvalSaved(Approval)
     case approvalDeleted(id: EntityID, productID: EntityID)
+    /// The answer to a request that came with an `Idempotency-Key`, kept to be replayed.
+    case requestAnswered(AnsweredRequest)
+}
+
+extension AcceptedDeploymentEvent {
+    /// The event as the audit log keeps it: its request is only journaled.
+    public var withoutRequest: AcceptedDeploymentEvent {
+        var event = self
+        event.request = nil
+        return event
+    }
+}
+
+extension AcceptedBuildEvent {
+    /// The event as the audit log keeps it: its request is only journaled.
+    public var withoutRequest: AcceptedBuildEvent {
+        var event = self
+        event.request = nil
+        return event
+    }
 }

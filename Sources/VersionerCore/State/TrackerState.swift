@@ -5,10 +5,14 @@
 public struct TrackerState: Sendable {
     public var catalog: CatalogState
     public var products: [EntityID: ProductState]
+    /// The requests a retry of which is answered again.
+    public var requests: RequestLedgerState
 
-    public init(catalog: CatalogState = CatalogState(), products: [EntityID: ProductState] = [:]) {
+    public init(catalog: CatalogState = CatalogState(), products: [EntityID: ProductState] = [:],
+                requests: RequestLedgerState = RequestLedgerState()) {
         self.catalog = catalog
         self.products = products
+        self.requests = requests
     }
 
     public mutating func apply(_ change: StateChange) {
@@ -23,6 +27,12 @@ public struct TrackerState: Sendable {
             catalog.apply(rule)
         case .ruleDeleted(let id):
             catalog.removeRule(id)
+        case .requestAnswered(let answered):
+            requests.apply(answered)
+        case .deploymentEvent(let event):
+            if let tag = event.request { requests.noteEvent(tag, subject: .deployment(event.deploymentID), at: event.recordedAt) }
+        case .buildEvent(let event):
+            if let tag = event.request { requests.noteEvent(tag, subject: .build(event.buildID), at: event.recordedAt) }
         default:
             break
         }
@@ -50,7 +60,7 @@ extension Dictionary where Key == EntityID, Value == ProductState {
             self[approval.productID]?.apply(approval)
         case .approvalDeleted(let id, let productID):
             self[productID]?.removeApproval(id: id)
-        case .environmentSaved, .apiKeySaved, .ruleSaved, .ruleDeleted:
+        case .environmentSaved, .apiKeySaved, .ruleSaved, .ruleDeleted, .requestAnswered:
             break
         case .environmentDeleted(let id):
             for productID in Array(keys) {
@@ -91,11 +101,15 @@ public struct StateCapture: Sendable {
     public var catalog: CatalogState
     public var catalogSequence: UInt64
     public var shards: [(sequence: UInt64, products: [EntityID: ProductState])]
+    /// Taken after the shards, so it holds every request their events noted.
+    public var requests: RequestLedgerState
 
-    public init(catalog: CatalogState, catalogSequence: UInt64, shards: [(sequence: UInt64, products: [EntityID: ProductState])]) {
+    public init(catalog: CatalogState, catalogSequence: UInt64, shards: [(sequence: UInt64, products: [EntityID: ProductState])],
+                requests: RequestLedgerState = RequestLedgerState()) {
         self.catalog = catalog
         self.catalogSequence = catalogSequence
         self.shards = shards
+        self.requests = requests
     }
 
     /// Every change up to this sequence is in the capture; later ones may be in parts of it.
@@ -118,13 +132,24 @@ public struct LiveCapture: Sendable {
     public let productIDs: [EntityID]
     private let shardOfProduct: [Int]
     private let shards: [Shard]
+    private let requests: RequestLedger
+    private let clock: any WallClock
 
-    init(catalog: CatalogState, catalogSequence: UInt64, products: [(id: EntityID, shard: Int)], shards: [Shard]) {
+    init(catalog: CatalogState, catalogSequence: UInt64, products: [(id: EntityID, shard: Int)], shards: [Shard],
+         requests: RequestLedger, clock: any WallClock) {
         self.catalog = catalog
         self.catalogSequence = catalogSequence
         self.productIDs = products.map(\.id)
         self.shardOfProduct = products.map(\.shard)
         self.shards = shards
+        self.requests = requests
+        self.clock = clock
+    }
+
+    /// The requests remembered now and still alive; asked for after every product was written,
+    /// so it holds every request their events noted.
+    public func liveRequests() -> [(key: RequestKey, entry: RequestEntry)] {
+        requests.live(at: clock.now())
     }
 
     /// Product `index` of ``productIDs`` as it is now, with the last change it reflects; nil

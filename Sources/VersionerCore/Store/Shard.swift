@@ -27,6 +27,7 @@ struct ShardServices: Sendable {
     let journal: any Journal
     let ids: IDGenerator
     let clock: any WallClock
+    let requests: RequestLedger
 }
 
 /// Owns the products whose names hash to it, and changes them one actor turn at a time.
@@ -69,9 +70,12 @@ actor Shard {
 
     // MARK: Events
 
-    func record(_ input: DeploymentEventInput, skipPreflight: Bool) throws(TrackerError)
+    /// `history`: an imported event, which happened before and is not evaluated against the
+    /// rules; `recordedAt`: when it was first recorded (an import's), else now.
+    func record(_ input: DeploymentEventInput, skipPreflight: Bool, request: RequestTag?, history: Bool = false,
+                recordedAt: Timestamp? = nil) throws(TrackerError)
         -> Routed<(sequence: UInt64, answer: Result<Recorded<DeploymentView>, RefusedDeployment>)> {
-        let now = services.clock.now()
+        let now = recordedAt ?? services.clock.now()
         let (productID, reserved): (EntityID, Bool)
         switch claim(input.productName, at: now) {
         case .existing(let id): (productID, reserved) = (id, false)
@@ -88,7 +92,7 @@ actor Shard {
                 products[productID]?.correlatedDeployment(environmentID: environment.id, versionID: $0, invokeID: input.invokeID)
             }
             // Rules decide whether a deployment may start: only an event that would start one is evaluated.
-            let preflight = correlated == nil && (input.status == .pending || input.status == .started)
+            let preflight = !history && correlated == nil && (input.status == .pending || input.status == .started)
                 ? evaluateRules(input, productID: productID, versionID: existingVersion, environment: environment, now: now,
                                 skip: skipPreflight)
                 : nil
@@ -96,10 +100,13 @@ actor Shard {
             let deploymentID = correlated ?? services.ids.next()
             let event = AcceptedDeploymentEvent(
                 eventID: services.ids.next(), recordedAt: now, productID: productID, versionID: versionID,
-                environmentID: environment.id, deploymentID: deploymentID, input: input, preflight: record)
+                environmentID: environment.id, deploymentID: deploymentID, input: input, preflight: record,
+                // A refused start made no deployment: its retry is evaluated again.
+                request: preflight?.blocking == nil ? request : nil)
             let sequence = try append(.deploymentEvent(event))
             products.apply(.deploymentEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
+            if let tag = event.request { services.requests.noteEvent(tag, subject: .deployment(deploymentID), at: now) }
             if let blocking = preflight?.blocking {
                 return .done((sequence, .failure(RefusedDeployment(
                     verdict: blocking, event: EventView(event: .deployment(event), isRollback: nil), sequence: sequence))))
@@ -121,8 +128,9 @@ actor Shard {
         }
     }
 
-    func record(_ input: BuildEventInput) throws(TrackerError) -> Routed<(sequence: UInt64, answer: Recorded<BuildView>)> {
-        let now = services.clock.now()
+    func record(_ input: BuildEventInput, request: RequestTag?, recordedAt: Timestamp? = nil) throws(TrackerError)
+        -> Routed<(sequence: UInt64, answer: Recorded<BuildView>)> {
+        let now = recordedAt ?? services.clock.now()
         let (productID, reserved): (EntityID, Bool)
         switch claim(input.productName, at: now) {
         case .existing(let id): (productID, reserved) = (id, false)
@@ -137,10 +145,11 @@ actor Shard {
             let versionID = state?.version(named: input.version)?.id ?? services.ids.next()
             let buildID = state?.correlatedBuild(versionID: versionID, invokeID: input.invokeID) ?? services.ids.next()
             let event = AcceptedBuildEvent(eventID: services.ids.next(), recordedAt: now, productID: productID,
-                                           versionID: versionID, buildID: buildID, input: input)
+                                           versionID: versionID, buildID: buildID, input: input, request: request)
             let sequence = try append(.buildEvent(event))
             products.apply(.buildEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
+            if let request { services.requests.noteEvent(request, subject: .build(buildID), at: now) }
             let build = products[productID]!.build(id: buildID)!
             let view = BuildView(build: build, productName: input.productName, version: input.version)
             return .done((sequence, Recorded(subject: view, event: EventView(event: .build(event), isRollback: nil),
@@ -315,11 +324,13 @@ actor Shard {
         applied()
         switch change {
         case .deploymentEvent(let event):
+            if let tag = event.request { services.requests.noteEvent(tag, subject: .deployment(event.deploymentID), at: event.recordedAt) }
             guard let state = products[event.productID] else { return nil }
             hold(state.product, previousName: nil)
             let rollback = state.deployment(id: event.deploymentID).map { state.isRollback($0) }
             return EventView(event: .deployment(event), isRollback: rollback)
         case .buildEvent(let event):
+            if let tag = event.request { services.requests.noteEvent(tag, subject: .build(event.buildID), at: event.recordedAt) }
             if let state = products[event.productID] { hold(state.product, previousName: nil) }
             return EventView(event: .build(event), isRollback: nil)
         case .productSaved(let product):
@@ -329,7 +340,8 @@ actor Shard {
                 productIDsByName[previous.name] = nil
                 services.catalog.withLock { $0.unplace(previous) }
             }
-        case .environmentSaved, .environmentDeleted, .apiKeySaved, .ruleSaved, .ruleDeleted, .approvalSaved, .approvalDeleted:
+        case .environmentSaved, .environmentDeleted, .apiKeySaved, .ruleSaved, .ruleDeleted, .approvalSaved, .approvalDeleted,
+             .requestAnswered:
             break
         }
         return nil
@@ -378,12 +390,24 @@ struct ShardContents {
     }
 
     func view(_ version: Version, in state: ProductState) -> VersionView {
-        let deployedTo = state.currentDeployments(ofVersion: version.id).compactMap { deployment -> DeployedTo? in
+        view(version, in: state, builds: state.builds(ofVersion: version.id), current: state.currentDeployments(ofVersion: version.id))
+    }
+
+    /// The version as it stood at `instant`: its builds and where it was current then.
+    func view(_ version: Version, in state: ProductState, asOf instant: Timestamp) -> VersionView {
+        let builds = state.builds(ofVersion: version.id).compactMap { state.build($0, asOf: instant) }
+        let current = state.environmentSlots(asOf: instant, allowed: { _ in true }).values.compactMap { slot in
+            slot.current.flatMap { $0.versionID == version.id ? $0 : nil }
+        }
+        return view(version, in: state, builds: builds, current: current)
+    }
+
+    private func view(_ version: Version, in state: ProductState, builds: [Build], current: [Deployment]) -> VersionView {
+        let deployedTo = current.compactMap { deployment -> DeployedTo? in
             guard let environment = catalog.environments[deployment.environmentID] else { return nil }
             return DeployedTo(environment: environment, deploymentID: deployment.id, deployedAt: deployment.deployedAt)
         }
         .sorted { ($0.environment.type.displayRank, $0.environment.name) < ($1.environment.type.displayRank, $1.environment.name) }
-        let builds = state.builds(ofVersion: version.id)
         return VersionView(version: version, productName: state.product.name, builds: builds, deployedTo: deployedTo,
                            readiness: Readiness(builds: builds))
     }

@@ -7,6 +7,8 @@ public final class Tracker: Sendable {
     let services: ShardServices
     /// Accepted events as they become durable, for live consumers.
     public let feed = EventFeed()
+    /// The requests whose retries are answered again (docs/API.md §8).
+    public var requests: RequestLedger { services.requests }
 
     /// - Parameters:
     ///   - shardCount: how many shard actors hold the products (at least 1).
@@ -24,7 +26,8 @@ public final class Tracker: Sendable {
         }
         // Ids issued from now on sort after every id already held, even if the clock went back.
         let generator = ids ?? IDGenerator(clock: clock, after: state.newestID)
-        let services = ShardServices(catalog: Catalog(catalog), journal: journal, ids: generator, clock: clock)
+        let services = ShardServices(catalog: Catalog(catalog), journal: journal, ids: generator, clock: clock,
+                                     requests: RequestLedger(state.requests, now: clock.now()))
         self.services = services
         shards = byShard.enumerated().map {
             Shard(index: $0.offset, services: services, products: $0.element)
@@ -47,7 +50,9 @@ public final class Tracker: Sendable {
         for shard in shards {
             parts.append(await shard.capture())
         }
-        return StateCapture(catalog: catalog, catalogSequence: catalogSequence, shards: parts)
+        // After the shards: every request an event there noted is in it.
+        let requests = services.requests.withState { $0 }
+        return StateCapture(catalog: catalog, catalogSequence: catalogSequence, shards: parts, requests: requests)
     }
 
     /// The catalog now and the list of products, each product to be copied only when it is
@@ -60,7 +65,8 @@ public final class Tracker: Sendable {
             products += await shard.productIDs().map { ($0, index) }
         }
         products.sort { $0.id < $1.id }
-        return LiveCapture(catalog: catalog, catalogSequence: catalogSequence, products: products, shards: shards)
+        return LiveCapture(catalog: catalog, catalogSequence: catalogSequence, products: products, shards: shards,
+                           requests: services.requests, clock: services.clock)
     }
 
     /// Applies a change that another node journaled: this node follows a shared journal rather
@@ -96,6 +102,10 @@ public final class Tracker: Sendable {
                 catalog.removeRule(id)
                 applied()
             }
+            return
+        case .requestAnswered(let answered):
+            services.requests.withState { $0.apply(answered) }
+            applied()
             return
         case .approvalSaved(let approval):
             services.ids.advance(past: approval.id)
@@ -157,17 +167,27 @@ public final class Tracker: Sendable {
         }
     }
 
-    /// Asks the shard that should hold the product, following it if a rename moved its name elsewhere.
+    /// Asks the shard that should hold the product, following it if a rename moved its name
+    /// elsewhere, and returns once the change is durable.
     private func route<T: Sendable>(
         _ productName: String,
         _ write: @Sendable (isolated Shard) throws(TrackerError) -> Shard.Routed<(sequence: UInt64, answer: T)>
     ) async throws(TrackerError) -> T {
+        let result = try await routeJournaled(productName, write)
+        try await waitDurable(result.sequence)
+        return result.answer
+    }
+
+    /// ``route(_:_:)`` without waiting: the change is journaled, not yet durable.
+    func routeJournaled<T: Sendable>(
+        _ productName: String,
+        _ write: @Sendable (isolated Shard) throws(TrackerError) -> Shard.Routed<(sequence: UInt64, answer: T)>
+    ) async throws(TrackerError) -> (sequence: UInt64, answer: T) {
         var target = shard(forProductNamed: productName)
         for _ in 0...shards.count {
             switch try await shards[target].perform(write) {
             case .done(let result):
-                try await waitDurable(result.sequence)
-                return result.answer
+                return result
             case .elsewhere(let shard):
                 target = shard
             }
@@ -183,9 +203,13 @@ public final class Tracker: Sendable {
     /// An event that would start a deployment is first evaluated against the deployment rules,
     /// in the same shard turn (docs/API.md §7); `skipPreflight` skips those that allow it. A
     /// refusal is kept in the event log and thrown as ``TrackerError/blocked(_:eventID:)``.
-    public func record(_ input: DeploymentEventInput, skipPreflight: Bool = false) async throws(TrackerError) -> Recorded<DeploymentView> {
+    ///
+    /// With `request`, the event is journaled with it: a retry of the request is recognised
+    /// (``RequestLedger``) even after a crash right after the event became durable.
+    public func record(_ input: DeploymentEventInput, skipPreflight: Bool = false,
+                       request: RequestTag? = nil) async throws(TrackerError) -> Recorded<DeploymentView> {
         let outcome = try await route(input.productName) { shard throws(TrackerError) in
-            try shard.record(input, skipPreflight: skipPreflight)
+            try shard.record(input, skipPreflight: skipPreflight, request: request)
         }
         switch outcome {
         case .success(let recorded):
@@ -198,10 +222,27 @@ public final class Tracker: Sendable {
     }
 
     /// Records a build event (docs/API.md §3). Refuses a SHA that differs from the version's.
-    public func record(_ input: BuildEventInput) async throws(TrackerError) -> Recorded<BuildView> {
-        let recorded = try await route(input.productName) { shard throws(TrackerError) in try shard.record(input) }
+    public func record(_ input: BuildEventInput, request: RequestTag? = nil) async throws(TrackerError) -> Recorded<BuildView> {
+        let recorded = try await route(input.productName) { shard throws(TrackerError) in try shard.record(input, request: request) }
         feed.publish(EventFeed.Item(sequence: recorded.sequence, event: recorded.event))
         return recorded
+    }
+
+    /// Journals the answer to a request that came with an `Idempotency-Key`, to be replayed
+    /// byte for byte to its retries; returns once it is durable.
+    public func keep(_ answer: StoredAnswer, for key: RequestKey, digest: [UInt8]) async throws(TrackerError) {
+        let journal = services.journal
+        let answered = AnsweredRequest(key: key, entry: RequestEntry(digest: digest, acceptedAt: services.clock.now(), answer: answer))
+        let result = services.requests.withState { state in
+            journal.appending(.requestAnswered(answered)).map { sequence in
+                state.apply(answered)
+                return sequence
+            }
+        }
+        switch result {
+        case .success(let sequence): try await waitDurable(sequence)
+        case .failure(let error): throw .journal(error)
+        }
     }
 
     // MARK: Products
@@ -399,9 +440,16 @@ public final class Tracker: Sendable {
         await gather(product: name) { contents in contents.products(named: name).first?.product }.compactMap { $0 }.first
     }
 
-    public func version(id: EntityID) async throws(TrackerError) -> VersionView {
+    /// The version with its builds and where it runs; as of `instant` when given (docs/API.md
+    /// §10): a version first recorded after it is not found.
+    public func version(id: EntityID, asOf instant: Timestamp? = nil) async throws(TrackerError) -> VersionView {
         let found = await gather { contents in
-            contents.products.values.lazy.compactMap { state in state.version(id: id).map { contents.view($0, in: state) } }.first
+            contents.products.values.lazy.compactMap { state in
+                state.version(id: id).flatMap { version in
+                    guard let instant else { return contents.view(version, in: state) }
+                    return version.createdAt <= instant ? contents.view(version, in: state, asOf: instant) : nil
+                }
+            }.first
         }
         guard let view = found.compactMap({ $0 }).first else { throw .notFound("Version not found") }
         return view
@@ -479,7 +527,9 @@ public final class Tracker: Sendable {
     public func stateMatrix(_ query: StateQuery) async -> StateMatrix {
         let (shown, allowed) = matrixEnvironments(query)
         let rows = await gather(product: query.product) { contents in
-            contents.products(named: query.product).compactMap { Self.matrixCells(of: $0, allowed: allowed, in: contents) }
+            contents.products(named: query.product).compactMap {
+                Self.matrixCells(of: $0, allowed: allowed, asOf: query.at, in: contents)
+            }
         }.flatMap { $0 }
         let used = Set(rows.flatMap { $0.1.keys })
         let environments = Self.columnOrder(shown.filter { used.contains($0.id) })
@@ -516,7 +566,7 @@ public final class Tracker: Sendable {
         let environments = Self.columnOrder(shown.filter { used.contains($0.id) })
         let page = Set(candidates.dropFirst(offset).prefix(limit).map(\.id))
         let rows = await gather { contents in
-            page.compactMap { id in contents.products[id].flatMap { Self.matrixCells(of: $0, allowed: allowed, in: contents) } }
+            page.compactMap { id in contents.products[id].flatMap { Self.matrixCells(of: $0, allowed: allowed, asOf: nil, in: contents) } }
         }.flatMap { $0 }
         return (StateMatrix(environments: environments, products: Self.matrixRows(rows, environments: environments)), candidates.count)
     }
@@ -530,10 +580,12 @@ public final class Tracker: Sendable {
     }
 
     /// A product's cells in the allowed environments; nil when it has none.
-    private static func matrixCells(of state: ProductState, allowed: Set<EntityID>,
+    /// As of `instant` when given (docs/API.md §10): only what was recorded by then.
+    private static func matrixCells(of state: ProductState, allowed: Set<EntityID>, asOf instant: Timestamp?,
                                     in contents: ShardContents) -> (Product, [EntityID: StateCell])? {
         var cells: [EntityID: StateCell] = [:]
-        for (environmentID, slot) in state.environmentSlots where allowed.contains(environmentID) {
+        let slots = instant.map { state.environmentSlots(asOf: $0, allowed: allowed.contains) } ?? state.environmentSlots
+        for (environmentID, slot) in slots where allowed.contains(environmentID) {
             cells[environmentID] = StateCell(current: slot.current.map { contents.view($0, in: state) },
                                              latest: contents.view(slot.latest, in: state))
         }

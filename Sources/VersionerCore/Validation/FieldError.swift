@@ -31,6 +31,12 @@ public struct FieldError: Hashable, Sendable {
         case emptyWindow
         /// A flow prerequisite that is also an environment the rule covers: it could never be met.
         case prerequisiteInScope(String)
+        /// An instant asked about that has not come yet.
+        case inFuture
+        /// A line of an import that is not JSON.
+        case notJSON
+        /// A build's SHA that differs from the one its version has (or is given earlier in the same import).
+        case shaConflict
     }
 
     /// Where the field is: `["body", "product_name"]`, `["query", "limit"]`, `["path", "id"]`.
@@ -63,6 +69,9 @@ public struct FieldError: Hashable, Sendable {
         case .notClockTime: return "value_error.time"
         case .emptyWindow: return "value_error.window"
         case .prerequisiteInScope: return "value_error.flow.prerequisite"
+        case .inFuture: return "value_error.datetime.future"
+        case .notJSON: return "value_error.json"
+        case .shaConflict: return "value_error.sha_conflict"
         }
     }
 
@@ -92,6 +101,9 @@ public struct FieldError: Hashable, Sendable {
         case .emptyWindow: return "the window must end after it starts"
         case .prerequisiteInScope(let name):
             return "prerequisite \(name) is an environment this rule covers: a deployment there could never meet it"
+        case .inFuture: return "the instant lies in the future: history is known up to now"
+        case .notJSON: return "invalid JSON: expected one object on the line"
+        case .shaConflict: return "the version already has another scm_sha"
         }
     }
 

@@ -13,10 +13,12 @@ struct APIRoutes {
     let stateAnswers = AnswerCache<StateQuery, EncodedBody>()
     let deploymentPages = AnswerCache<PageKey<DeploymentQuery>, EncodedPage>()
     let eventPages = AnswerCache<PageKey<EventQuery>, EncodedPage>()
+    /// The largest body `POST /import/` takes.
+    var maximumImportSize = ServerConfiguration.defaultMaximumImportSize
 
     var all: [Route] {
         eventRoutes + productRoutes + environmentRoutes + queryRoutes + [EventStream.route] + insightRoutes
-            + RuleRoutes.all + keyRoutes + adminRoutes
+            + RuleRoutes.all + keyRoutes + adminRoutes + HistoryRoutes.routes(maximumImportSize: maximumImportSize)
     }
 
     // MARK: Events (§3)
@@ -24,9 +26,11 @@ struct APIRoutes {
     private var eventRoutes: [Route] {
         let recordBuild: @Sendable (RequestInput) async throws(APIError) -> Response = { input throws(APIError) in
             let event = try BuildEventInput.validate(try await input.jsonObject()).orReject()
-            let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event) }
-            input.metrics.recordAccepted(.build, event.status)
-            return Reply.json { $0.build(recorded.subject) }
+            return try await Idempotency.recordingEvent(input, invokeID: event.invokeID) { tag throws(APIError) in
+                let recorded = try await tracked { () throws(TrackerError) in try await input.tracker.record(event, request: tag) }
+                input.metrics.recordAccepted(.build, event.status)
+                return Reply.json { $0.build(recorded.subject) }
+            }
         }
         return [
             Route(.post, "/deployment-events", scope: .eventsWrite) { input throws(APIError) in
@@ -34,11 +38,13 @@ struct APIRoutes {
                 let event = try DeploymentEventInput.validate(body).orReject()
                 // Validated as a boolean above; a skip is asked only by `true`.
                 let skip = body.last(where: { $0.key == "skip_preflight_checks" })?.value == .bool(true)
-                let recorded = try await tracked { () throws(TrackerError) in
-                    try await input.tracker.record(event, skipPreflight: skip)
+                return try await Idempotency.recordingEvent(input, invokeID: event.invokeID) { tag throws(APIError) in
+                    let recorded = try await tracked { () throws(TrackerError) in
+                        try await input.tracker.record(event, skipPreflight: skip, request: tag)
+                    }
+                    input.metrics.recordAccepted(.deployment, event.status)
+                    return Reply.json { $0.deployment(recorded.subject, preflight: recorded.preflight) }
                 }
-                input.metrics.recordAccepted(.deployment, event.status)
-                return Reply.json { $0.deployment(recorded.subject, preflight: recorded.preflight) }
             },
             Route(.post, "/build-events", scope: .eventsWrite, recordBuild),
             Route(.post, "/version-events", scope: .eventsWrite, recordBuild),
@@ -124,7 +130,10 @@ struct APIRoutes {
             },
             Route(.get, "/versions/{id}") { input throws(APIError) in
                 let id = try input.id()
-                let version = try await tracked { () throws(TrackerError) in try await input.tracker.version(id: id) }
+                var reader = QueryReader(input.query)
+                let instant = reader.pastInstant("at", now: input.tracker.now())
+                try reader.check()
+                let version = try await tracked { () throws(TrackerError) in try await input.tracker.version(id: id, asOf: instant) }
                 return Reply.json(for: input) { $0.version(version) }
             },
             Route(.get, "/builds") { input throws(APIError) in
@@ -161,7 +170,7 @@ struct APIRoutes {
             Route(.get, "/state") { input throws(APIError) in
                 var reader = QueryReader(input.query)
                 let query = StateQuery(product: reader.text("product"), environment: reader.text("environment"),
-                                       type: reader.environmentType())
+                                       type: reader.environmentType(), at: reader.pastInstant("at", now: input.tracker.now()))
                 try reader.check()
                 // The matrix of every product is the costliest answer and dashboards poll it:
                 // reuse the encoded answer while no change has been journaled since.

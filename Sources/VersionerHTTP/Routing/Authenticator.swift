@@ -52,6 +52,17 @@ struct Authenticator: Sendable {
         }
     }
 
+    /// Who a request comes from, for keeping its requests apart from others': the key's id, or
+    /// `admin` for the configured admin key; nil without a valid key.
+    func client(of request: Request, tracker: Tracker) -> String? {
+        guard let token = Self.bearerToken(request.headers[.authorization]) else { return nil }
+        switch holder(of: token, tracker: tracker) {
+        case .bootstrap?: return "admin"
+        case .stored(let key)?: return key.id.uuidString
+        case nil: return nil
+        }
+    }
+
     private enum TokenHolder {
         case bootstrap
         case stored(APIKey)

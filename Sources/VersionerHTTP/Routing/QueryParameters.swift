@@ -107,6 +107,16 @@ struct QueryReader {
         return timestamp
     }
 
+    /// A past instant given as `name` (RFC 3339, not after `now`): what history is asked as of.
+    mutating func pastInstant(_ name: String, now: Timestamp) -> Timestamp? {
+        guard let instant = timestamp(name) else { return nil }
+        guard instant <= now else {
+            errors.append(FieldError(["query", name], .inFuture))
+            return nil
+        }
+        return instant
+    }
+
     /// A journal sequence given as `name`: an unsigned integer.
     mutating func sequence(_ name: String) -> UInt64? {
         guard let value = text(name) else { return nil }

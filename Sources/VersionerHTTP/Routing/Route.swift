@@ -26,12 +26,14 @@ public struct Route: Sendable {
     /// Whether the route is part of the API (and so of its OpenAPI document); the dashboard's
     /// pages are not.
     public let isDocumented: Bool
+    /// The largest body this route takes, when not the server's (an import's is larger).
+    let bodyLimit: Int?
     let handler: Handler
 
     /// A route that needs a key: by default `read` for GET and `admin` for everything else.
-    init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope? = nil,
+    init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope? = nil, bodyLimit: Int? = nil,
          _ handler: @escaping @Sendable (RequestInput) async throws(APIError) -> Response) {
-        self.init(method, pattern, scope: scope ?? (method == .get ? .read : .admin), handler: .api(handler))
+        self.init(method, pattern, scope: scope ?? (method == .get ? .read : .admin), handler: .api(handler), bodyLimit: bodyLimit)
     }
 
     /// A public probe, answered also while the server recovers.
@@ -58,10 +60,12 @@ public struct Route: Sendable {
                   isDocumented: false)
     }
 
-    private init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope?, handler: Handler, isDocumented: Bool = true) {
+    private init(_ method: HTTPRequest.Method, _ pattern: String, scope: Scope?, handler: Handler, isDocumented: Bool = true,
+                 bodyLimit: Int? = nil) {
         self.method = method
         self.scope = scope
         self.isDocumented = isDocumented
+        self.bodyLimit = bodyLimit
         self.segments = pattern.split(separator: "/").map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
@@ -104,6 +108,8 @@ struct RequestInput: Sendable {
     var maximumBodySize: Int
     var metrics: ServerMetrics
     var authenticator: Authenticator
+    /// Who sent this POST and its body's digest, for recognising retries (nil for other requests).
+    var identity: RequestIdentity?
 
     /// The name of the key the request came with (the configured admin key is `admin`).
     var keyName: String? { authenticator.keyName(of: request, tracker: tracker) }
@@ -124,6 +130,16 @@ struct RequestInput: Sendable {
         if let contentType = request.headers[.contentType], !Self.acceptsAsJSON(contentType) {
             throw APIError(.unsupportedMediaType, "Unsupported media type: send application/json")
         }
+        var copy = self
+        let buffer = try await copy.bufferedBody()
+        let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+        guard case .object(let members)? = try? JSONParser.parse(bytes) else { throw APIError.invalidJSON }
+        return members
+    }
+
+    /// The whole body, at most ``maximumBodySize`` bytes (else 413); read once, then kept in
+    /// `request` for whoever reads it next.
+    mutating func bufferedBody() async throws(APIError) -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodySize {
             throw APIError.bodyTooLarge
         }
@@ -133,9 +149,8 @@ struct RequestInput: Sendable {
         } catch {
             throw APIError.bodyTooLarge
         }
-        let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
-        guard case .object(let members)? = try? JSONParser.parse(bytes) else { throw APIError.invalidJSON }
-        return members
+        request.body = RequestBody(buffer: buffer)
+        return buffer
     }
 
     /// JSON and the media types that clients send JSON under by mistake (curl's default form

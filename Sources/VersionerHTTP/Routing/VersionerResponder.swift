@@ -176,7 +176,11 @@ private struct RouteHandling: Sendable {
         let path = "/" + segments.joined(separator: "/") + (request.uri.path.hasSuffix("/") ? "/" : "")
         let input = RequestInput(backend: backend, request: request, context: context, parameters: parameters,
                                  query: QueryParameters(request.uri.query), path: path,
-                                 maximumBodySize: maximumBodySize, metrics: metrics, authenticator: authenticator)
+                                 maximumBodySize: route.bodyLimit ?? maximumBodySize, metrics: metrics, authenticator: authenticator)
+        // A POST from a known client is one whose retry is recognised (docs/API.md §8).
+        if request.method == .post, route.scope != nil, let client = authenticator.client(of: request, tracker: backend.tracker) {
+            return await Idempotency.answer(input, client: client, pattern: route.pattern, handle)
+        }
         do {
             return try await handle(input)
         } catch {

@@ -20,12 +20,21 @@ struct APIError: Error {
 
     /// 422 listing every invalid field: `{"detail": [{"loc", "msg", "type", "ctx"?}, …]}`.
     init(_ failure: ValidationFailure) {
+        self.init(failure.errors.map { (line: nil, error: $0) })
+    }
+
+    /// A 422 listing every invalid field, each with the line of an import it is on.
+    init(_ errors: [(line: Int?, error: FieldError)]) {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("detail")
         writer.beginArray()
-        for error in failure.errors {
+        for (line, error) in errors {
             writer.beginObject()
+            if let line {
+                writer.key("line")
+                writer.int(line)
+            }
             writer.key("loc")
             writer.beginArray()
             for part in error.location { writer.string(part) }

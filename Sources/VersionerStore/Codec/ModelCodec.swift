@@ -138,6 +138,12 @@ extension BinaryWriter {
     /// A change as the journal stores it: a kind byte, then the change.
     mutating func change(_ change: StateChange) {
         switch change {
+        // An event with its request: the tag, then the event as it is written without one.
+        case .deploymentEvent(let e) where e.request != nil:
+            byte(15); requestTag(e.request!); self.change(.deploymentEvent(e.withoutRequest))
+        case .buildEvent(let e) where e.request != nil:
+            byte(15); requestTag(e.request!); self.change(.buildEvent(e.withoutRequest))
+        case .requestAnswered(let a): byte(16); requestKey(a.key); requestEntry(a.entry)
         case .deploymentEvent(let e) where e.preflight == nil: byte(8); deploymentEvent(e)
         case .buildEvent(let e): byte(9); buildEvent(e)
         case .productSaved(let p): byte(3); product(p)
@@ -150,6 +156,28 @@ extension BinaryWriter {
         case .ruleDeleted(let i): byte(12); id(i)
         case .approvalSaved(let a): byte(13); approval(a)
         case .approvalDeleted(let i, let productID): byte(14); id(i); id(productID)
+        }
+    }
+
+    mutating func requestKey(_ key: RequestKey) {
+        string(key.client); string(key.name)
+    }
+
+    mutating func requestTag(_ tag: RequestTag) {
+        requestKey(tag.key); count(tag.digest.count); bytes(tag.digest)
+    }
+
+    mutating func requestEntry(_ entry: RequestEntry) {
+        count(entry.digest.count); bytes(entry.digest); timestamp(entry.acceptedAt)
+        switch entry.subject {
+        case nil: byte(0)
+        case .deployment(let i)?: byte(1); id(i)
+        case .build(let i)?: byte(2); id(i)
+        }
+        if let answer = entry.answer {
+            byte(1); uvarint(UInt64(answer.status)); count(answer.body.count); bytes(answer.body)
+        } else {
+            byte(0)
         }
     }
 }
@@ -386,8 +414,46 @@ extension BinaryReader {
         case 12: return .ruleDeleted(try id())
         case 13: return .approvalSaved(try approval())
         case 14: return .approvalDeleted(id: try id(), productID: try id())
+        case 15:
+            let tag = try requestTag()
+            switch try change() {
+            case .deploymentEvent(var event) where event.request == nil:
+                event.request = tag
+                return .deploymentEvent(event)
+            case .buildEvent(var event) where event.request == nil:
+                event.request = tag
+                return .buildEvent(event)
+            default: throw DecodingError("a request tag on something other than an event")
+            }
+        case 16: return .requestAnswered(AnsweredRequest(key: try requestKey(), entry: try requestEntry()))
         case let kind: throw DecodingError("unknown change kind \(kind)")
         }
+    }
+
+    mutating func requestKey() throws(DecodingError) -> RequestKey {
+        RequestKey(client: try string(), name: try string())
+    }
+
+    mutating func requestTag() throws(DecodingError) -> RequestTag {
+        let key = try requestKey()
+        return RequestTag(key: key, digest: try bytes(try count()))
+    }
+
+    mutating func requestEntry() throws(DecodingError) -> RequestEntry {
+        let (digest, acceptedAt) = (try bytes(try count()), try timestamp())
+        let subject: RequestSubject?
+        switch try byte() {
+        case 0: subject = nil
+        case 1: subject = .deployment(try id())
+        case 2: subject = .build(try id())
+        case let other: throw DecodingError("unknown request subject \(other)")
+        }
+        var answer: StoredAnswer?
+        if try bool() {
+            let status = try number()
+            answer = StoredAnswer(status: status, body: try bytes(try count()))
+        }
+        return RequestEntry(digest: digest, acceptedAt: acceptedAt, subject: subject, answer: answer)
     }
 
     mutating func deploymentEventWithPreflight() throws(DecodingError) -> AcceptedDeploymentEvent {

@@ -34,13 +34,14 @@ public struct LoadedSnapshot: Sendable {
 /// Encodes and decodes snapshot files (documented in `snapshots/README.md`).
 public enum SnapshotFormat {
     static let magic: [UInt8] = Array("VSNP".utf8)
-    /// Version 5 adds the deployment rules after the keys, each product's approvals after its
+    /// Version 6 adds the remembered requests (`Idempotency-Key` answers, recent retries) after
+    /// the products. Version 5 adds the deployment rules after the keys, each product's approvals after its
     /// deployments, and events with what their preflight left. Version 4 writes events' and records' text fields packed, in their declared order (a new
     /// field needs no new version); version 3 writes each product's events before its other
     /// records, which refer to them for text they share; version 2 added API keys after the
     /// environments. Versions 1 to 3 still load.
-    public static let version: UInt16 = 5
-    static let readableVersions: ClosedRange<UInt16> = 1...5
+    public static let version: UInt16 = 6
+    static let readableVersions: ClosedRange<UInt16> = 1...6
     static let headerSize = 40
     public static let fileExtension = ".snap"
 
@@ -85,6 +86,12 @@ public enum SnapshotFormat {
             for approval in state.approvals { writer.approval(approval) }
         }
         writer.patchCount(written, at: countOffset)
+        let requests = source.rememberedRequests()
+        writer.count(requests.count)
+        for (key, entry) in requests {
+            writer.requestKey(key)
+            writer.requestEntry(entry)
+        }
         return (writer.bytes, sequence)
     }
 
@@ -183,11 +190,18 @@ public enum SnapshotFormat {
             sequences[part.product.id] = sequence
             decoded.append(part)
         }
+        var requests = RequestLedgerState()
+        if header.version >= 6 {
+            for _ in 0..<(try reader.count()) {
+                let key = try reader.requestKey()
+                requests.insert(try reader.requestEntry(), for: key)
+            }
+        }
         guard reader.isAtEnd else { throw DecodingError("data after the last product") }
         var products: [EntityID: ProductState] = [:]
         products.reserveCapacity(decoded.count)
         for state in DecodedProduct.states(of: decoded) { products[state.product.id] = state }
-        return LoadedSnapshot(header: header, state: TrackerState(catalog: catalog, products: products),
+        return LoadedSnapshot(header: header, state: TrackerState(catalog: catalog, products: products, requests: requests),
                               catalogSequence: catalogSequence, productSequences: sequences)
     }
 }
@@ -285,6 +299,8 @@ public protocol SnapshotSource {
     /// Product `index` with the last change it holds, or nil if it no longer exists. Called once
     /// per product, in order, from the thread that writes the snapshot (it may block).
     func product(at index: Int) -> (sequence: UInt64, state: ProductState)?
+    /// The remembered requests to keep, asked for after the last product.
+    func rememberedRequests() -> [(key: RequestKey, entry: RequestEntry)]
 }
 
 /// A capture of every product at once (tools, tests): its products in id order.
@@ -292,16 +308,21 @@ struct CapturedSource: SnapshotSource {
     let catalog: CatalogState
     let catalogSequence: UInt64
     private let products: [(sequence: UInt64, state: ProductState)]
+    private let remembered: RequestLedgerState
 
     init(_ capture: StateCapture) {
         catalog = capture.catalog
         catalogSequence = capture.catalogSequence
+        remembered = capture.requests
         products = capture.shards.flatMap { shard in shard.products.values.map { (shard.sequence, $0) } }
             .sorted { $0.state.product.id < $1.state.product.id }
     }
 
     var productCount: Int { products.count }
     func product(at index: Int) -> (sequence: UInt64, state: ProductState)? { products[index] }
+    func rememberedRequests() -> [(key: RequestKey, entry: RequestEntry)] {
+        remembered.entries.map { ($0.key, $0.value) }.sorted { $0.key < $1.key }
+    }
 }
 
 /// A live capture, each product fetched from its shard when its turn comes.
@@ -339,6 +360,8 @@ struct RequestingSource: SnapshotSource {
     var catalog: CatalogState { capture.catalog }
     var catalogSequence: UInt64 { capture.catalogSequence }
     var productCount: Int { capture.productIDs.count }
+
+    func rememberedRequests() -> [(key: RequestKey, entry: RequestEntry)] { capture.liveRequests() }
 
     func product(at index: Int) -> (sequence: UInt64, state: ProductState)? {
         let reply = Reply()
