@@ -323,6 +323,41 @@ struct PointInTimeTests {
     }
 }
 
+@Suite("History lists by own time")
+struct HistoryOrderTests {
+    @Test("Deployments list newest first by deployed_at, back-filled ones where they happened, paged without gaps or repeats")
+    func ownTimeOrder() async throws {
+        let fixture = TrackerFixture(shards: 3)
+        let time = { (day: Int) in Timestamp(microseconds: Timestamp(rfc3339: "2026-11-01T00:00:00Z")!.microseconds + Int64(day) * 86_400_000_000) }
+        // Sent out of order: days 10, 2, 7, 1, 9 … to two environments of two products.
+        let days = [10, 2, 7, 1, 9, 4, 12, 3, 8, 5, 11, 6]
+        for (index, day) in days.enumerated() {
+            try await fixture.deploy(index % 2 == 0 ? "api" : "web", "1.\(day)", to: index % 3 == 0 ? "staging" : "production",
+                                     .completed, startedAt: time(day))
+        }
+        // A start given late moves its deployment.
+        try await fixture.deploy("api", "2.0", to: "production", .started, invokeID: "late")
+        try await fixture.deploy("api", "2.0", to: "production", .completed, invokeID: "late", startedAt: time(0))
+        var seen: [Int] = []
+        var page = PageRequest(limit: 5)
+        while true {
+            let found = await fixture.tracker.deployments(DeploymentQuery(), page)
+            seen += found.items.map { Int(($0.deployment.deployedAt.microseconds - time(0).microseconds) / 86_400_000_000) }
+            guard let next = found.nextCursor else { break }
+            page.cursor = next
+        }
+        #expect(seen == Array((0...12).reversed()))
+        let production = await fixture.tracker.deployments(DeploymentQuery(product: "api", environment: "production"), PageRequest())
+        #expect(production.items.map(\.deployment.deployedAt) == production.items.map(\.deployment.deployedAt).sorted(by: >))
+        // Replayed from the journal, the order is the same.
+        var replayed = TrackerState()
+        for change in fixture.journal.changes { replayed.apply(change) }
+        let rebuilt = Tracker(shardCount: 2, journal: InMemoryJournal(), state: replayed)
+        #expect(await rebuilt.deployments(DeploymentQuery(), PageRequest()).items.map(\.deployment.id)
+            == fixture.tracker.deployments(DeploymentQuery(), PageRequest()).items.map(\.deployment.id))
+    }
+}
+
 @Suite("Replay and concurrency")
 struct ReplayTests {
     @Test("Replaying the journal rebuilds the same state, ids and times included")

@@ -2,6 +2,7 @@
 metrics, the event stream, and the docs page and the dashboard in a browser. Each test module gets its own server on a free port of
 127.0.0.1 and a temporary data directory; every wait is bounded."""
 
+import contextlib
 import os
 import pathlib
 import re
@@ -70,46 +71,55 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server():
-    """A running server: waits for its 'ready to serve' line (and the port it chose), stops it after."""
-    if not os.path.exists(BINARY):
-        pytest.fail(f"{BINARY} is missing: build it first (swift build)")
+    """A running server on a temporary data directory, stopped after the module."""
     admin_key = "sk_local_" + secrets.token_hex(6) + "_" + secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="versioner-live-") as data_dir:
-        log_path = pathlib.Path(data_dir) / "server.log"
-        environment = dict(os.environ, VERSIONER_ADMIN_KEY=admin_key)
-        process = subprocess.Popen(
-            [BINARY, "serve", "--port", "0", "--data-dir", data_dir + "/data"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment)
-        port = None
-        deadline = time.monotonic() + START_TIMEOUT
-        output = b""
-        descriptor = process.stdout.fileno()
-        # Raw reads (never Python's buffered readline, which could hold the awaited line back
-        # while select waits on an empty pipe).
-        while not (port and b"ready to serve" in output):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or process.poll() is not None:
-                process.kill()
-                pytest.fail("the server did not start:\n" + output.decode(errors="replace"))
-            ready, _, _ = select.select([descriptor], [], [], remaining)
-            if ready:
-                output += os.read(descriptor, 65536)
-                found = re.search(rb"http\.port=(\d+)", output)
-                if found:
-                    port = int(found.group(1))
-        log_path.write_bytes(output)
-        # Keep draining the server's output so that it never blocks on a full pipe.
-        drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=open(log_path, "ab"))
-        try:
-            yield Server(f"http://127.0.0.1:{port}", admin_key, process, log_path)
-        finally:
+        with launch(data_dir, admin_key) as running:
+            yield running
+
+
+@contextlib.contextmanager
+def launch(data_dir, admin_key, *arguments):
+    """Starts `versioner serve` on `data_dir`/data: waits for its 'ready to serve' line (and the
+    port it chose), and stops it after (unless the test killed it). No secret may reach its log."""
+    if not os.path.exists(BINARY):
+        pytest.fail(f"{BINARY} is missing: build it first (swift build)")
+    log_path = pathlib.Path(data_dir) / f"server-{secrets.token_hex(3)}.log"
+    environment = dict(os.environ, VERSIONER_ADMIN_KEY=admin_key)
+    process = subprocess.Popen(
+        [BINARY, "serve", "--port", "0", "--data-dir", data_dir + "/data", *arguments],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment)
+    port = None
+    deadline = time.monotonic() + START_TIMEOUT
+    output = b""
+    descriptor = process.stdout.fileno()
+    # Raw reads (never Python's buffered readline, which could hold the awaited line back
+    # while select waits on an empty pipe).
+    while not (port and b"ready to serve" in output):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or process.poll() is not None:
+            process.kill()
+            pytest.fail("the server did not start:\n" + output.decode(errors="replace"))
+        ready, _, _ = select.select([descriptor], [], [], remaining)
+        if ready:
+            output += os.read(descriptor, 65536)
+            found = re.search(rb"http\.port=(\d+)", output)
+            if found:
+                port = int(found.group(1))
+    log_path.write_bytes(output)
+    # Keep draining the server's output so that it never blocks on a full pipe.
+    drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=open(log_path, "ab"))
+    try:
+        yield Server(f"http://127.0.0.1:{port}", admin_key, process, log_path)
+    finally:
+        if process.poll() is None:
             process.terminate()
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            drain.wait(timeout=10)
-            log_text = log_path.read_text(errors="replace")
-            # No secret ever reaches a log line.
-            assert admin_key not in log_text
+        drain.wait(timeout=10)
+        log_text = log_path.read_text(errors="replace")
+        # No secret ever reaches a log line.
+        assert admin_key not in log_text

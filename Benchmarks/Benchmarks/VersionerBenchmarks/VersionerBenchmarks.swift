@@ -80,6 +80,25 @@ let benchmarks: @Sendable () -> Void = {
         }
     }, setup: { _ = await Fixtures.large.tracker })
 
+    // History as it was: the instant halfway through recording the fixture (every cell has
+    // deployments known and unknown then), and the last instant (every deployment known).
+    Benchmark("State matrix of every product, as of halfway through", configuration: .init(maxIterations: 200), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        let span = await Fixtures.large.recordedSpan
+        let halfway = Timestamp(microseconds: (span.first.microseconds + span.last.microseconds) / 2)
+        for _ in benchmark.scaledIterations {
+            blackHole(await tracker.stateMatrix(StateQuery(at: halfway)))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
+    Benchmark("State matrix of every product, as of the end", configuration: .init(maxIterations: 200), closure: { benchmark in
+        let tracker = await Fixtures.large.tracker
+        let end = await Fixtures.large.recordedSpan.last
+        for _ in benchmark.scaledIterations {
+            blackHole(await tracker.stateMatrix(StateQuery(at: end)))
+        }
+    }, setup: { _ = await Fixtures.large.tracker })
+
     Benchmark("History of one product, newest 50", configuration: .init(scalingFactor: .kilo), closure: { benchmark in
         let tracker = await Fixtures.large.tracker
         for iteration in benchmark.scaledIterations {
@@ -283,6 +302,8 @@ enum Fixtures {
 
 actor LargeState {
     private var built: (tracker: Tracker, journalDirectory: String)?
+    /// When the first and the last event of the fixture were recorded.
+    private(set) var span = (first: Timestamp(microseconds: 0), last: Timestamp(microseconds: 0))
     private var snapshot: String?
     private var directories: [TemporaryDirectory] = []
 
@@ -300,6 +321,7 @@ actor LargeState {
         let journal = try! FileJournal(directory: data.journal, nextSequence: 1, options: .init(policy: .none),
                                        logger: Fixtures.quietLogger, onFatal: { fatalError($0) })
         let tracker = Tracker(shardCount: 4, journal: journal)
+        let first = SystemWallClock().now()
         // A year of history: every deployment completes at its own time; production's versions
         // are built an hour before (one build in ten fails), one deployment in fifteen fails and
         // one in twenty-five goes back to the version before the last (a rollback).
@@ -327,11 +349,13 @@ actor LargeState {
                 }
             }
         }
+        span = (first, SystemWallClock().now())
         built = (tracker, directory.path)
         return built!
     }
 
     var tracker: Tracker { get async { await build().tracker } }
+    var recordedSpan: (first: Timestamp, last: Timestamp) { get async { _ = await build(); return span } }
     var journalDirectory: String { get async { await build().journalDirectory } }
 
     var snapshotPath: String {

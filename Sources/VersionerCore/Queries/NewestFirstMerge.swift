@@ -22,17 +22,24 @@ extension PageRequest {
     /// Each item comes with the number of the source it is from.
     func newest<Element>(merging sources: [AscendingSource<Element>], id: (Element) -> EntityID,
                          where matches: (Element) -> Bool) -> [(element: Element, source: Int)] {
-        var heap = MaxHeap<(id: EntityID, source: Int, index: Int)>(by: { $0.id < $1.id })
+        newest(merging: sources, key: id, before: cursor, where: matches)
+    }
+
+    /// The same for sources ascending by any `key` (a history list's own time, then id), the
+    /// page starting after the item whose key is `before`.
+    func newest<Element, Key: Comparable>(merging sources: [AscendingSource<Element>], key: (Element) -> Key, before cursor: Key?,
+                                          where matches: (Element) -> Bool) -> [(element: Element, source: Int)] {
+        var heap = MaxHeap<(key: Key, source: Int, index: Int)>(by: { $0.key < $1.key })
         for (number, source) in sources.enumerated() {
-            let end = firstIndexNotOlderThanCursor(source, id: id)
-            if end > 0 { heap.push((id(source.element(end - 1)), number, end - 1)) }
+            let end = cursor.map { cursor in (0..<source.count).partitionPoint { key(source.element($0)) >= cursor } } ?? source.count
+            if end > 0 { heap.push((key(source.element(end - 1)), number, end - 1)) }
         }
         var found: [(element: Element, source: Int)] = []
         while found.count <= limit, let top = heap.pop() {
             let source = sources[top.source]
             let element = source.element(top.index)
             if matches(element) { found.append((element, top.source)) }
-            if top.index > 0 { heap.push((id(source.element(top.index - 1)), top.source, top.index - 1)) }
+            if top.index > 0 { heap.push((key(source.element(top.index - 1)), top.source, top.index - 1)) }
         }
         return found
     }
@@ -40,18 +47,6 @@ extension PageRequest {
     /// The same for one source.
     func newest<Element>(_ items: [Element], id: (Element) -> EntityID, where matches: (Element) -> Bool) -> [Element] {
         newest(merging: [AscendingSource(items)], id: id, where: matches).map(\.element)
-    }
-
-    /// How many items of the source are older than the cursor (all of them without a cursor).
-    private func firstIndexNotOlderThanCursor<Element>(_ source: AscendingSource<Element>, id: (Element) -> EntityID) -> Int {
-        guard let cursor else { return source.count }
-        var low = 0
-        var high = source.count
-        while low < high {
-            let middle = (low + high) / 2
-            if id(source.element(middle)) < cursor { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 }
 

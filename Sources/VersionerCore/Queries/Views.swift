@@ -137,7 +137,12 @@ public struct PageRequest: Hashable, Sendable {
 
     /// Merges candidate lists (each may hold more than a page), newest first, into one page.
     func page<Item>(_ candidates: [Item], id: (Item) -> EntityID) -> Page<Item> {
-        let sorted = candidates.sorted { id($0) > id($1) }
+        page(candidates, key: id, id: id)
+    }
+
+    /// The same for candidates ordered by `key` (newest first by it); the cursor is still an id.
+    func page<Item, Key: Comparable>(_ candidates: [Item], key: (Item) -> Key, id: (Item) -> EntityID) -> Page<Item> {
+        let sorted = candidates.sorted { key($0) > key($1) }
         guard sorted.count > limit else { return Page(items: sorted, nextCursor: nil) }
         let items = Array(sorted.prefix(limit))
         return Page(items: items, nextCursor: items.last.map(id))

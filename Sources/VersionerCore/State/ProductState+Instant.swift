@@ -51,26 +51,27 @@ extension ProductState {
     public func environmentSlots(asOf instant: Timestamp, allowed: (EntityID) -> Bool) -> [EntityID: (current: Deployment?, latest: Deployment)] {
         var result: [EntityID: (current: Deployment?, latest: Deployment)] = [:]
         for environmentID in slotEnvironmentIDs where allowed(environmentID) {
-            // Compared in place; only a deployment touched after the instant is rebuilt (rare).
+            let positions = deploymentPositions(environmentID: environmentID)
+            let times = instantTimes(environmentID: environmentID)
+            // Every one is looked at (an import records history at its own recording times, so
+            // those known by then are not always the first), in one pass over packed times; only
+            // a deployment touched after the instant is rebuilt from its events (rare).
             var rebuilt: [Int: Deployment] = [:]
             var latest: (moment: Timestamp, position: Int)?
             var current: (completion: Timestamp, position: Int)?
-            // Every one is looked at: an import records history with its own recording times, so
-            // those known by then are not always the first ones.
-            for position in deploymentPositions(environmentID: environmentID) where deployments[position].createdAt <= instant {
-                let status: Status, completedAt: Timestamp?, moment: Timestamp
-                if deployments[position].lastRecordedAt <= instant {
-                    status = deployments[position].status
-                    completedAt = deployments[position].completedAt
-                    moment = deployments[position].startedAt ?? completedAt ?? deployments[position].createdAt
-                } else {
+            for index in times.indices where times[index].createdAt <= instant {
+                let position = positions[index]
+                var moment = times[index].moment
+                var completion = times[index].completion
+                if times[index].lastRecordedAt > instant {
                     guard let then = deployment(at: position, asOf: instant) else { continue }
                     rebuilt[position] = then
-                    (status, completedAt, moment) = (then.status, then.completedAt, EnvironmentHistory.moment(of: then))
+                    moment = EnvironmentHistory.moment(of: then)
+                    completion = then.status == .completed ? then.completedAt ?? then.lastRecordedAt : .leastTime
                 }
                 if latest.map({ (moment, position) > ($0.moment, $0.position) }) ?? true { latest = (moment, position) }
-                if status == .completed, let completedAt, current.map({ (completedAt, position) > ($0.completion, $0.position) }) ?? true {
-                    current = (completedAt, position)
+                if completion > .leastTime, current.map({ (completion, position) > ($0.completion, $0.position) }) ?? true {
+                    current = (completion, position)
                 }
             }
             if let latest {

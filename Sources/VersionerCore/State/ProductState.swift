@@ -23,6 +23,12 @@ public struct ProductState: Sendable {
     private var openBuildsByVersion: [EntityID: [Int]] = [:]
     private var deploymentByID = IDPositions()
     private var deploymentsByEnvironment: [EntityID: [Int]] = [:]
+    /// Each environment's deployments by their own time (``Deployment/deployedAt``, then id),
+    /// oldest first: what history lists walk, so that one imported late sits where it happened.
+    private var timelines: [EntityID: [Int32]] = [:]
+    /// Each environment's deployments' times, beside `deploymentsByEnvironment` (same order),
+    /// packed: what a matrix of a past instant scans, in one pass over contiguous memory.
+    private var instantTimes: [EntityID: [DeploymentTimes]] = [:]
     private var openDeployments: [EnvironmentVersion: [Int]] = [:]
     /// The pending and started deployments to each environment, oldest first (concurrency rules).
     private var openByEnvironment: [EntityID: [Int]] = [:]
@@ -181,6 +187,17 @@ public struct ProductState: Sendable {
         deploymentsByEnvironment[environmentID] ?? []
     }
 
+    /// An environment's deployments by their own time, oldest first (positions).
+    public func timeline(environmentID: EntityID) -> [Int32] {
+        timelines[environmentID] ?? []
+    }
+
+    /// The environments this product has deployments to, each with its timeline.
+    public var timelineEnvironmentIDs: Dictionary<EntityID, [Int32]>.Keys { timelines.keys }
+
+    /// Where a deployment sits in history lists: its own time, then its id.
+    public static func timeKey(_ deployment: Deployment) -> TimeKey { TimeKey(time: deployment.deployedAt, id: deployment.id) }
+
     /// The environments this product has been deployed to (without copying their deployments).
     public var slotEnvironmentIDs: Dictionary<EntityID, EnvironmentSlot>.Keys { slots.keys }
 
@@ -248,6 +265,11 @@ public struct ProductState: Sendable {
             deployments[position].details.lay(input)
             deployments[position].lastEventID = event.eventID
             deployments[position].lastRecordedAt = event.recordedAt
+            if deployments[position].deployedAt != previous!.deployedAt {
+                // A start given late moves the deployment in history: rare.
+                timelines[event.environmentID]?.removeAll { $0 == Int32(position) }
+                placeInTimeline(position)
+            }
         } else {
             position = deployments.count
             // The deployment shares the event's text buffer (see `Deployment`).
@@ -258,6 +280,7 @@ public struct ProductState: Sendable {
             deploymentByID.appended(to: deployments, id: \.id)
             versionPositions.append(Int32(versionPosition))
             deploymentsByEnvironment[event.environmentID, default: []].append(position)
+            placeInTimeline(position)
             if !input.status.isTerminal {
                 openDeployments[EnvironmentVersion(environmentID: event.environmentID, versionID: event.versionID), default: []]
                     .append(position)
@@ -277,9 +300,42 @@ public struct ProductState: Sendable {
                 completions[key] = max(completions[key] ?? time, time)
             }
         }
+        noteTimes(at: position, isNew: previous == nil)
         noteSlot(at: position, before: previous)
         noteHistory(at: position, before: previous)
         product.updatedAt = max(product.updatedAt, event.recordedAt)
+    }
+
+    /// Keeps the packed times of the deployment at `position` (appended when it is new: it is
+    /// then its environment's last).
+    private mutating func noteTimes(at position: Int, isNew: Bool) {
+        let deployment = deployments[position]
+        let times = DeploymentTimes(deployment)
+        if isNew {
+            instantTimes[deployment.environmentID, default: []].append(times)
+        } else if let positions = deploymentsByEnvironment[deployment.environmentID] {
+            let index = positions.partitionPoint { $0 >= position }
+            instantTimes[deployment.environmentID]![index] = times
+        }
+    }
+
+    /// An environment's deployments' packed times, in the order of ``deploymentPositions(environmentID:)``.
+    public func instantTimes(environmentID: EntityID) -> [DeploymentTimes] {
+        instantTimes[environmentID] ?? []
+    }
+
+    /// Puts the deployment at `position` in its environment's timeline: at the end, as a rule;
+    /// where its time says when it is older than the last one there.
+    private mutating func placeInTimeline(_ position: Int) {
+        let environmentID = deployments[position].environmentID
+        let key = Self.timeKey(deployments[position])
+        let index: Int
+        if let last = timelines[environmentID]?.last, Self.timeKey(deployments[Int(last)]) > key {
+            index = timelines[environmentID]!.partitionPoint { Self.timeKey(deployments[Int($0)]) > key }
+        } else {
+            index = timelines[environmentID]?.count ?? 0
+        }
+        timelines[environmentID, default: []].insert(Int32(position), at: index)
     }
 
     /// Keeps the environment's slot right after the deployment at `position` changed (from
@@ -496,6 +552,10 @@ public struct ProductState: Sendable {
             }
         }
         slots = deploymentsByEnvironment.mapValues(workedOutSlot)
+        instantTimes = deploymentsByEnvironment.mapValues { positions in positions.map { DeploymentTimes(deployments[$0]) } }
+        timelines = deploymentsByEnvironment.mapValues { positions in
+            positions.sorted { Self.timeKey(deployments[$0]) < Self.timeKey(deployments[$1]) }.map { Int32($0) }
+        }
         histories = [:]
         hotfixVersions = Set(builds.filter { DeploymentFlags.marksHotfix($0.extraMetadata) }.map(\.versionID))
         evidence = versions.map(firstEvidence(of:))
@@ -598,4 +658,41 @@ struct DeploymentFlags: OptionSet, Sendable {
         guard case .array(let tags)? = metadata.member("tags") else { return false }
         return tags.contains(.string("hotfix"))
     }
+}
+
+/// A place in a list ordered by time, then id (history lists, their cursors).
+public struct TimeKey: Comparable, Hashable, Sendable {
+    public var time: Timestamp
+    public var id: EntityID
+
+    public init(time: Timestamp, id: EntityID) {
+        self.time = time
+        self.id = id
+    }
+
+    public static func < (a: TimeKey, b: TimeKey) -> Bool { (a.time, a.id) < (b.time, b.id) }
+}
+
+/// The times of a deployment that say what it was at a past instant, packed (32 bytes).
+public struct DeploymentTimes: Sendable {
+    /// When its first event was recorded.
+    public var createdAt: Timestamp
+    /// When its last event was recorded: after an instant, its fields then must be rebuilt.
+    public var lastRecordedAt: Timestamp
+    /// Its start by its own times (``EnvironmentHistory/moment(of:)``).
+    public var moment: Timestamp
+    /// Its `completed_at` when it is completed; else the least time (it is not current anywhere).
+    public var completion: Timestamp
+
+    init(_ deployment: Deployment) {
+        createdAt = deployment.createdAt
+        lastRecordedAt = deployment.lastRecordedAt
+        moment = EnvironmentHistory.moment(of: deployment)
+        completion = deployment.status == .completed ? deployment.completedAt ?? deployment.lastRecordedAt : .leastTime
+    }
+}
+
+extension Timestamp {
+    /// Before every time there is.
+    static let leastTime = Timestamp(microseconds: .min)
 }

@@ -478,8 +478,13 @@ public final class Tracker: Sendable {
 
     // MARK: Deployments
 
+    /// Deployments newest first by their own time (`deployed_at`, then id), not by arrival: a
+    /// deployment imported late sits where it happened. The cursor is the previous page's last
+    /// deployment, placed by its time.
     public func deployments(_ query: DeploymentQuery, _ page: PageRequest) async -> Page<DeploymentView> {
-        let candidates = await gather(product: query.product) { contents in
+        var after: TimeKey?
+        if let cursor = page.cursor { after = await timeKey(ofDeployment: cursor) }
+        let candidates = await gather(product: query.product) { [after] contents in
             var environmentID: EntityID?
             if let name = query.environment {
                 guard let environment = contents.catalog.environment(named: name) else { return [DeploymentView]() }
@@ -496,11 +501,17 @@ public final class Tracker: Sendable {
                 }
                 states.append(state)
             }
-            let sources = states.map { state -> AscendingSource<Deployment> in
-                guard let environmentID else { return AscendingSource(state.deployments) }
-                let positions = state.deploymentPositions(environmentID: environmentID)
+            // One source per environment timeline of each product.
+            var sources: [AscendingSource<Deployment>] = []
+            var stateOfSource: [Int] = []
+            for (number, state) in states.enumerated() {
                 let deployments = state.deployments
-                return AscendingSource(count: positions.count) { deployments[positions[$0]] }
+                for environment in environmentID.map({ [$0] }) ?? Array(state.timelineEnvironmentIDs) {
+                    let timeline = state.timeline(environmentID: environment)
+                    guard !timeline.isEmpty else { continue }
+                    sources.append(AscendingSource(count: timeline.count) { deployments[Int(timeline[$0])] })
+                    stateOfSource.append(number)
+                }
             }
             let matches: (Deployment) -> Bool = { deployment in
                 (query.version == nil || versionIDs.contains(deployment.versionID))
@@ -508,9 +519,19 @@ public final class Tracker: Sendable {
                     && (query.since.map { deployment.deployedAt >= $0 } ?? true)
                     && (query.until.map { deployment.deployedAt <= $0 } ?? true)
             }
-            return page.newest(merging: sources, id: \.id, where: matches).map { contents.view($0.element, in: states[$0.source]) }
+            return page.newest(merging: sources, key: ProductState.timeKey, before: after, where: matches)
+                .map { contents.view($0.element, in: states[stateOfSource[$0.source]]) }
         }
-        return page.page(candidates.flatMap { $0 }, id: \.deployment.id)
+        return page.page(candidates.flatMap { $0 }, key: { ProductState.timeKey($0.deployment) }, id: \.deployment.id)
+    }
+
+    /// Where a deployment sits in history lists; for one deleted since, where its id's own time
+    /// (UUIDv7: milliseconds since 1970) puts it.
+    private func timeKey(ofDeployment id: EntityID) async -> TimeKey {
+        let found = await gather { contents in
+            contents.products.values.lazy.compactMap { $0.deployment(id: id).map(ProductState.timeKey) }.first
+        }
+        return found.compactMap { $0 }.first ?? TimeKey(time: Timestamp(microseconds: Int64(id.high >> 16) * 1000), id: id)
     }
 
     public func deployment(id: EntityID) async throws(TrackerError) -> DeploymentView {
