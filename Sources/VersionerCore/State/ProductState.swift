@@ -26,6 +26,8 @@ public struct ProductState: Sendable {
     /// Each environment's deployments by their own time (``Deployment/deployedAt``, then id),
     /// oldest first: what history lists walk, so that one imported late sits where it happened.
     private var timelines: [EntityID: [Int32]] = [:]
+    /// All its deployments by their own time, oldest first (a list over every environment).
+    private var productTimeline: [Int32] = []
     /// Each environment's deployments' times, beside `deploymentsByEnvironment` (same order),
     /// packed: what a matrix of a past instant scans, in one pass over contiguous memory.
     private var instantTimes: [EntityID: [DeploymentTimes]] = [:]
@@ -187,13 +189,12 @@ public struct ProductState: Sendable {
         deploymentsByEnvironment[environmentID] ?? []
     }
 
-    /// An environment's deployments by their own time, oldest first (positions).
-    public func timeline(environmentID: EntityID) -> [Int32] {
-        timelines[environmentID] ?? []
+    /// An environment's deployments by their own time, oldest first (positions); every
+    /// environment's when `environmentID` is nil.
+    public func timeline(environmentID: EntityID?) -> [Int32] {
+        guard let environmentID else { return productTimeline }
+        return timelines[environmentID] ?? []
     }
-
-    /// The environments this product has deployments to, each with its timeline.
-    public var timelineEnvironmentIDs: Dictionary<EntityID, [Int32]>.Keys { timelines.keys }
 
     /// Where a deployment sits in history lists: its own time, then its id.
     public static func timeKey(_ deployment: Deployment) -> TimeKey { TimeKey(time: deployment.deployedAt, id: deployment.id) }
@@ -268,6 +269,7 @@ public struct ProductState: Sendable {
             if deployments[position].deployedAt != previous!.deployedAt {
                 // A start given late moves the deployment in history: rare.
                 timelines[event.environmentID]?.removeAll { $0 == Int32(position) }
+                productTimeline.removeAll { $0 == Int32(position) }
                 placeInTimeline(position)
             }
         } else {
@@ -329,13 +331,14 @@ public struct ProductState: Sendable {
     private mutating func placeInTimeline(_ position: Int) {
         let environmentID = deployments[position].environmentID
         let key = Self.timeKey(deployments[position])
-        let index: Int
-        if let last = timelines[environmentID]?.last, Self.timeKey(deployments[Int(last)]) > key {
-            index = timelines[environmentID]!.partitionPoint { Self.timeKey(deployments[Int($0)]) > key }
-        } else {
-            index = timelines[environmentID]?.count ?? 0
-        }
-        timelines[environmentID, default: []].insert(Int32(position), at: index)
+        timelines[environmentID, default: []].insert(Int32(position), at: placeFor(key, in: timelines[environmentID] ?? []))
+        productTimeline.insert(Int32(position), at: placeFor(key, in: productTimeline))
+    }
+
+    /// Where `key` goes in a timeline: at the end, as a rule.
+    private func placeFor(_ key: TimeKey, in timeline: [Int32]) -> Int {
+        guard let last = timeline.last, Self.timeKey(deployments[Int(last)]) > key else { return timeline.count }
+        return timeline.partitionPoint { Self.timeKey(deployments[Int($0)]) > key }
     }
 
     /// Keeps the environment's slot right after the deployment at `position` changed (from
@@ -556,6 +559,7 @@ public struct ProductState: Sendable {
         timelines = deploymentsByEnvironment.mapValues { positions in
             positions.sorted { Self.timeKey(deployments[$0]) < Self.timeKey(deployments[$1]) }.map { Int32($0) }
         }
+        productTimeline = deployments.indices.sorted { Self.timeKey(deployments[$0]) < Self.timeKey(deployments[$1]) }.map { Int32($0) }
         histories = [:]
         hotfixVersions = Set(builds.filter { DeploymentFlags.marksHotfix($0.extraMetadata) }.map(\.versionID))
         evidence = versions.map(firstEvidence(of:))

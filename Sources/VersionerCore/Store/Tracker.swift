@@ -501,17 +501,10 @@ public final class Tracker: Sendable {
                 }
                 states.append(state)
             }
-            // One source per environment timeline of each product.
-            var sources: [AscendingSource<Deployment>] = []
-            var stateOfSource: [Int] = []
-            for (number, state) in states.enumerated() {
-                let deployments = state.deployments
-                for environment in environmentID.map({ [$0] }) ?? Array(state.timelineEnvironmentIDs) {
-                    let timeline = state.timeline(environmentID: environment)
-                    guard !timeline.isEmpty else { continue }
-                    sources.append(AscendingSource(count: timeline.count) { deployments[Int(timeline[$0])] })
-                    stateOfSource.append(number)
-                }
+            // Each product's timeline (of the environment, when one is named).
+            let sources = states.map { state -> AscendingSource<Deployment> in
+                let (deployments, timeline) = (state.deployments, state.timeline(environmentID: environmentID))
+                return AscendingSource(count: timeline.count) { deployments[Int(timeline[$0])] }
             }
             let matches: (Deployment) -> Bool = { deployment in
                 (query.version == nil || versionIDs.contains(deployment.versionID))
@@ -520,7 +513,7 @@ public final class Tracker: Sendable {
                     && (query.until.map { deployment.deployedAt <= $0 } ?? true)
             }
             return page.newest(merging: sources, key: ProductState.timeKey, before: after, where: matches)
-                .map { contents.view($0.element, in: states[stateOfSource[$0.source]]) }
+                .map { contents.view($0.element, in: states[$0.source]) }
         }
         return page.page(candidates.flatMap { $0 }, key: { ProductState.timeKey($0.deployment) }, id: \.deployment.id)
     }
