@@ -162,6 +162,12 @@ struct HistoryEndpointTests {
             let reader = try await api.tracker.issueKey(name: "r", description: nil, scopes: [.read], account: "local")
             #expect(try await api.with(key: reader.token).call(.post, "/import/", body: event, headers: Self.ndjson).status == .forbidden)
             #expect(try await api.with(key: reader.token).get("/events/export").status == .forbidden)
+            // A body without any event is a mistake, not an import of nothing.
+            for empty in ["", "\n \n"] {
+                let nothing = try await api.call(.post, "/import/", body: empty, headers: Self.ndjson)
+                #expect(nothing.status == .unprocessableContent)
+                #expect(nothing.invalidFields["body"] == "value_error.missing")
+            }
             let answer = try await api.call(.post, "/import/", body: event, headers: Self.ndjson)
             #expect(answer.json["imported"]?.intValue == 1)
         }

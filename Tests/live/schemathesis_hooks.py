@@ -26,3 +26,7 @@ def before_call(context, case, kwargs):
     headers = case.headers
     if headers and isinstance(headers.get("Idempotency-Key"), str) and VALID_KEY.match(headers["Idempotency-Key"]):
         headers["Idempotency-Key"] = str(uuid.uuid4())
+
+
+# An import's body is text, one JSON object a line: sent as text/plain bodies are.
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")

@@ -6,43 +6,41 @@ extension ProductState {
     /// The deployment at `position` as it stood at `instant`; nil when its first event came later.
     public func deployment(at position: Int, asOf instant: Timestamp) -> Deployment? {
         let deployment = deployments[position]
-        if deployment.createdAt > instant { return nil }
-        if deployment.lastRecordedAt <= instant { return deployment }
-        var rebuilt: Deployment?
-        for event in events where event.recordedAt <= instant {
-            guard case .deployment(let e) = event, e.deploymentID == deployment.id else { continue }
-            if rebuilt == nil {
-                rebuilt = Deployment(id: deployment.id, productID: deployment.productID, versionID: deployment.versionID,
-                                     environmentID: deployment.environmentID, details: RecordDetails(of: e.input),
-                                     createdAt: e.recordedAt, lastEventID: e.eventID, lastRecordedAt: e.recordedAt)
-            } else {
-                rebuilt!.details.lay(e.input)
-                rebuilt!.lastEventID = e.eventID
-                rebuilt!.lastRecordedAt = e.recordedAt
-            }
-            if e.input.status.isTerminal, e.input.completedAt == nil { rebuilt!.completedAt = e.recordedAt }
+        return rebuilt(deployment, asOf: instant) { event in
+            guard case .deployment(let e) = event, e.deploymentID == deployment.id else { return nil }
+            return e.input
         }
-        return rebuilt
     }
 
     /// The build as it stood at `instant`; nil when its first event came later.
     public func build(_ build: Build, asOf instant: Timestamp) -> Build? {
-        if build.createdAt > instant { return nil }
-        if build.lastRecordedAt <= instant { return build }
-        var rebuilt: Build?
-        for event in events where event.recordedAt <= instant {
-            guard case .build(let e) = event, e.buildID == build.id else { continue }
-            if rebuilt == nil {
-                rebuilt = Build(id: build.id, productID: build.productID, versionID: build.versionID, details: RecordDetails(of: e.input),
-                                createdAt: e.recordedAt, lastEventID: e.eventID, lastRecordedAt: e.recordedAt)
-            } else {
-                rebuilt!.details.lay(e.input)
-                rebuilt!.lastEventID = e.eventID
-                rebuilt!.lastRecordedAt = e.recordedAt
-            }
-            if e.input.status.isTerminal, e.input.completedAt == nil { rebuilt!.completedAt = e.recordedAt }
+        rebuilt(build, asOf: instant) { event in
+            guard case .build(let e) = event, e.buildID == build.id else { return nil }
+            return e.input
         }
-        return rebuilt
+    }
+
+    /// `record` as its events recorded by `instant` (those `input` picks out) left it, laid over
+    /// each other as ``apply(_:environmentExists:)`` does; nil when none was recorded by then.
+    private func rebuilt<Record: EventRecord>(_ record: Record, asOf instant: Timestamp,
+                                              input: (LoggedEvent) -> EventInput<Record.Field>?) -> Record? {
+        if record.createdAt > instant { return nil }
+        if record.lastRecordedAt <= instant { return record }
+        var result: Record?
+        for event in events where event.recordedAt <= instant {
+            guard let given = input(event) else { continue }
+            if result == nil {
+                result = record
+                result!.details = RecordDetails(of: given)
+                result!.createdAt = event.recordedAt
+            } else {
+                result!.details.lay(given)
+            }
+            result!.lastEventID = event.id
+            result!.lastRecordedAt = event.recordedAt
+            if given.status.isTerminal, given.completedAt == nil { result!.details.completedAt = event.recordedAt }
+        }
+        return result
     }
 
     /// Each environment's current and latest deployment at `instant`, by the same rule as now
@@ -82,3 +80,15 @@ extension ProductState {
         return result
     }
 }
+
+/// A deployment or a build: a record its events are laid over.
+protocol EventRecord {
+    associatedtype Field: EventField
+    var details: RecordDetails<Field> { get set }
+    var createdAt: Timestamp { get set }
+    var lastEventID: EntityID { get set }
+    var lastRecordedAt: Timestamp { get set }
+}
+
+extension Deployment: EventRecord {}
+extension Build: EventRecord {}

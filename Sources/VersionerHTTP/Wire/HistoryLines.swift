@@ -14,7 +14,7 @@ enum HistoryLines {
     static let errorLimit = 1000
 
     /// Every event of an NDJSON body, or every problem with it (1-based line numbers; blank
-    /// lines are skipped). A build's SHA that contradicts its version's (as `knownShas` has
+    /// lines are skipped; a body without any event is a problem too). A build's SHA that contradicts its version's (as `knownShas` has
     /// them, or as an earlier line set it) is a problem too, so that no line is refused halfway.
     static func parse(_ body: [UInt8], now: Timestamp, knownShas: (Set<ProductVersion>) async -> [ProductVersion: String]) async
         -> Result<[ImportedEvent], Problems> {
@@ -37,6 +37,9 @@ enum HistoryLines {
             case .failure(let failure):
                 errors += failure.errors.map { (number, $0) }
             }
+        }
+        if errors.isEmpty, events.isEmpty {
+            errors = [(nil, FieldError(["body"], .missing))]
         }
         if errors.isEmpty {
             errors = await shaConflicts(events, lines: lines, knownShas: knownShas)
