@@ -70,7 +70,7 @@ enum Idempotency {
         defer { ledger.release(explicitKey) }
         let response = await run(handle, input)
         guard (200..<300).contains(response.status.code) else { return response }
-        var collector = BodyCollector()
+        let collector = BodyCollector()
         do {
             try await response.body.write(collector)
             let bytes = collector.bytes
