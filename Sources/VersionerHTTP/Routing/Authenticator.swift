@@ -17,19 +17,21 @@ struct Authenticator: Sendable {
     /// session cookie instead of a key; never write, so that no write can be forged cross-site.
     let sessions: SessionStore?
 
-    /// Nil when the request may go on; else the 401 or 403 answer.
-    func check(_ request: Request, needs scope: Scope, tracker: Tracker) -> APIError? {
+    /// Who the request comes from when it may go on (the key's id, `admin` for the configured
+    /// admin key, nil for a signed-in browser); else the 401 or 403 answer. The client keeps a
+    /// client's requests apart from others' (`Idempotency-Key`), found by the same one check.
+    func authorize(_ request: Request, needs scope: Scope, tracker: Tracker) -> Result<String?, APIError> {
         guard let token = Self.bearerToken(request.headers[.authorization]) else {
             if scope == .read, request.method == .get || request.method == .head, let sessions,
                sessions.holder(of: request, tracker: tracker, bootstrapConfigured: bootstrapToken != nil) != nil {
-                return nil
+                return .success(nil)
             }
-            return Self.unauthenticated
+            return .failure(Self.unauthenticated)
         }
         switch holder(of: token, tracker: tracker) {
-        case .bootstrap?: return nil
-        case .stored(let key)?: return key.allows(scope) ? nil : Self.forbidden
-        case nil: return Self.unauthenticated
+        case .bootstrap?: return .success("admin")
+        case .stored(let key)?: return key.allows(scope) ? .success(key.id.uuidString) : .failure(Self.forbidden)
+        case nil: return .failure(Self.unauthenticated)
         }
     }
 
@@ -48,17 +50,6 @@ struct Authenticator: Sendable {
         switch holder(of: token, tracker: tracker) {
         case .bootstrap?: return "admin"
         case .stored(let key)?: return key.name
-        case nil: return nil
-        }
-    }
-
-    /// Who a request comes from, for keeping its requests apart from others': the key's id, or
-    /// `admin` for the configured admin key; nil without a valid key.
-    func client(of request: Request, tracker: Tracker) -> String? {
-        guard let token = Self.bearerToken(request.headers[.authorization]) else { return nil }
-        switch holder(of: token, tracker: tracker) {
-        case .bootstrap?: return "admin"
-        case .stored(let key)?: return key.id.uuidString
         case nil: return nil
         }
     }

@@ -168,8 +168,12 @@ private struct RouteHandling: Sendable {
             return await forwarder.forward(request, to: owner)
         }
         guard let backend = state.backend else { return APIError.unavailable.response }
-        if let scope = route.scope, let refusal = authenticator.check(request, needs: scope, tracker: backend.tracker) {
-            return refusal.response
+        var client: String?
+        if let scope = route.scope {
+            switch authenticator.authorize(request, needs: scope, tracker: backend.tracker) {
+            case .success(let holder): client = holder
+            case .failure(let refusal): return refusal.response
+            }
         }
         // The path as the client should use it again: slashes collapsed, its trailing `/` kept.
         let segments = request.uri.path.split(separator: "/")
@@ -178,7 +182,7 @@ private struct RouteHandling: Sendable {
                                  query: QueryParameters(request.uri.query), path: path,
                                  maximumBodySize: route.bodyLimit ?? maximumBodySize, metrics: metrics, authenticator: authenticator)
         // A POST from a known client is one whose retry is recognised (docs/API.md §8).
-        if request.method == .post, route.scope != nil, let client = authenticator.client(of: request, tracker: backend.tracker) {
+        if request.method == .post, let client {
             return await Idempotency.answer(input, client: client, pattern: route.pattern, handle)
         }
         do {
