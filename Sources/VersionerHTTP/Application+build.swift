@@ -43,6 +43,8 @@ public struct ServerConfiguration: Sendable {
     /// This node's name when it shares its journal with others (a database journal): requests it
     /// cannot answer itself are handed to the owner. Nil: the only node.
     public var nodeName: String?
+    /// Whether webhooks may send to loopback, private and link-local addresses (`--webhook-allow-private`).
+    public var webhookAllowPrivate: Bool
 
     public static let defaultMaximumBodySize = 1024 * 1024
     public static let defaultMaximumImportSize = 64 * 1024 * 1024
@@ -53,8 +55,9 @@ public struct ServerConfiguration: Sendable {
                 maximumConnections: Int = 1024, maximumHeaderCount: Int = 100, maximumHeaderBytes: Int = 32 * 1024,
                 metricsRequireKey: Bool = false, corsOrigin: String? = nil, dashboard: Bool = true,
                 sessionLifetime: Duration = .seconds(12 * 3_600), cookieSecure: Bool = false, nodeName: String? = nil,
-                maximumImportSize: Int = ServerConfiguration.defaultMaximumImportSize) {
+                maximumImportSize: Int = ServerConfiguration.defaultMaximumImportSize, webhookAllowPrivate: Bool = false) {
         self.maximumImportSize = maximumImportSize
+        self.webhookAllowPrivate = webhookAllowPrivate
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -116,7 +119,9 @@ public func buildResponder(configuration: ServerConfiguration, state: ServerStat
     }
     return VersionerResponder(
         routes: probeRoutes + APIDocumentation(basePath: configuration.basePath).routes
-            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey), clusterRoute] + APIRoutes(maximumImportSize: configuration.maximumImportSize).all
+            + [metricsRoute(metrics, requireKey: configuration.metricsRequireKey), clusterRoute] + APIRoutes(
+                maximumImportSize: configuration.maximumImportSize,
+                webhooks: WebhookRoutes(policy: AddressPolicy(allowPrivate: configuration.webhookAllowPrivate), logger: logger)).all
             + (dashboard?.routes ?? []),
         basePath: configuration.basePath,
         state: state,
@@ -169,8 +174,9 @@ struct ExposedHeadersMiddleware: RouterMiddleware {
 private func metricsRoute(_ metrics: ServerMetrics, requireKey: Bool) -> Route {
     @Sendable func exposition(_ backend: Backend?) async -> Response {
         let counts = await backend?.tracker.counts()
+        let exposition = metrics.exposition(counts: counts, outbox: backend?.tracker.outbox)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(counts: counts))))
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: exposition)))
     }
     if requireKey {
         return Route(.get, "/metrics", scope: .read) { input in await exposition(input.backend) }

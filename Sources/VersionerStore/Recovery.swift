@@ -141,6 +141,16 @@ public struct ReplayState: Sendable {
             if let tag = event.request { state.requests.noteEvent(tag, subject: .build(event.buildID), at: event.recordedAt) }
         case .requestAnswered(let answered):
             state.requests.apply(answered)
+        case .webhookSaved(let webhook):
+            if sequence > catalogSequence { state.catalog.apply(webhook) }
+        case .webhookDeleted(let id):
+            if sequence > catalogSequence { state.catalog.removeWebhook(id) }
+            state.outbox.removeWebhook(id)
+        // The outbox holds no sequence of its own: its changes apply idempotently.
+        case .deliveriesQueued(let deliveries):
+            state.outbox.queue(deliveries)
+        case .deliveryFinished(let outcome):
+            state.outbox.finish(outcome)
         case .productSaved(let product):
             applyToProduct(product.id, change, sequence)
         case .productDeleted(let id):

@@ -134,6 +134,14 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Mark the dashboard's session cookie Secure (serve behind TLS).")
     var cookieSecure = false
 
+    @Option(help: """
+        The URL people reach this server at, such as https://versioner.example.com: webhook         deliveries link the dashboard's pages under it (default: --advertise-url, else http://<host>:<port>).
+        """)
+    var publicUrl: String?
+
+    @Flag(help: "Let webhooks send to loopback, private and link-local addresses (by default they are refused).")
+    var webhookAllowPrivate = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodySize > 0 else { throw ValidationError("--max-body-size must be positive") }
@@ -152,6 +160,9 @@ struct Serve: AsyncParsableCommand {
         guard (2...600).contains(heartbeatTimeout) else { throw ValidationError("--heartbeat-timeout must be between 2 and 600 seconds") }
         if let advertiseUrl, !(advertiseUrl.hasPrefix("http://") || advertiseUrl.hasPrefix("https://")) {
             throw ValidationError("--advertise-url must be an http:// or https:// URL")
+        }
+        if let publicUrl, !(publicUrl.hasPrefix("http://") || publicUrl.hasPrefix("https://")) {
+            throw ValidationError("--public-url must be an http:// or https:// URL")
         }
         if let nodeName, nodeName.isEmpty || nodeName.utf8.count > 128 {
             throw ValidationError("--node-name must be 1 to 128 characters")
@@ -244,8 +255,13 @@ struct Serve: AsyncParsableCommand {
             idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout), maximumConnections: maxConnections,
             metricsRequireKey: metricsRequireKey, corsOrigin: corsOrigin, dashboard: dashboard,
             sessionLifetime: .seconds(sessionTtl), cookieSecure: cookieSecure, nodeName: nodeName,
-            maximumImportSize: maxImportSize)
-        let app = buildApplication(configuration: configuration, state: state, services: [store], metrics: metrics,
+            maximumImportSize: maxImportSize, webhookAllowPrivate: webhookAllowPrivate)
+        let publicBase = publicUrl ?? advertiseUrl
+            ?? "http://\(["0.0.0.0", "::", ""].contains(host) ? ProcessInfo.processInfo.hostName : host):\(port)"
+        let webhooks = WebhookSender(state: state, allowPrivate: webhookAllowPrivate,
+                                     dashboardBase: String(publicBase.reversed().drop { $0 == "/" }.reversed()) + basePath,
+                                     metrics: metrics, logger: logger)
+        let app = buildApplication(configuration: configuration, state: state, services: [store, webhooks], metrics: metrics,
                                    logger: logger)
         do {
             try await app.runService()

@@ -128,40 +128,13 @@ private struct RuleReader {
                                        createdAt: createdAt, updatedAt: updatedAt))
     }
 
-    /// One of `accepted`; nil (with an error when required or wrong) otherwise.
     private mutating func word(_ name: String, _ accepted: [String], required: Bool) -> String? {
-        switch members[name] {
-        case nil, .null?:
-            if required { errors.append(FieldError(["body", name], .missing)) }
-            return nil
-        case .string(let word)? where accepted.contains(word):
-            return word
-        default:
-            errors.append(FieldError(["body", name], .notOneOf(accepted)))
-            return nil
-        }
+        fields.word(name, accepted, required: required)
     }
 
     /// A list of non-empty names at `location` (absent or null: empty).
     private mutating func names(_ location: [String], maxLength: Int, value: JSONValue?? = nil) -> [String] {
-        let found = value ?? members[location[1]]
-        guard let found, found != .null else { return [] }
-        guard case .array(let elements) = found else {
-            errors.append(FieldError(location, .notList))
-            return []
-        }
-        var names: [String] = []
-        for (index, element) in elements.enumerated() {
-            guard case .string(let name) = element, !name.isBlank else {
-                errors.append(FieldError(location + [String(index)], element.stringValue == nil ? .notString : .missing))
-                continue
-            }
-            if name.unicodeScalars.count > maxLength {
-                errors.append(FieldError(location + [String(index)], .tooLong(limit: maxLength)))
-            }
-            if !names.contains(name) { names.append(name) }
-        }
-        return names
+        FieldReader.names(value ?? members[location[1]], at: location, maxLength: maxLength, errors: &errors)
     }
 
     private mutating func object(_ location: [String], _ value: JSONValue?) -> [String: JSONValue]? {

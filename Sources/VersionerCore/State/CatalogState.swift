@@ -10,6 +10,8 @@ public struct CatalogState: Sendable {
     private var keyIDsByPublicID: [String: EntityID] = [:]
     /// The deployment rules in evaluation order (by type, then oldest first).
     public private(set) var rules: [DeploymentRule] = []
+    /// The webhooks, oldest first.
+    public private(set) var webhooks: [Webhook] = []
 
     public init() {}
 
@@ -55,6 +57,22 @@ public struct CatalogState: Sendable {
 
     public mutating func removeRule(_ id: EntityID) {
         rules.removeAll { $0.id == id }
+    }
+
+    public func webhook(id: EntityID) -> Webhook? { webhooks.first { $0.id == id } }
+
+    /// Adds a webhook, or replaces the one with its id.
+    public mutating func apply(_ webhook: Webhook) {
+        if let index = webhooks.firstIndex(where: { $0.id == webhook.id }) {
+            webhooks[index] = webhook
+        } else {
+            webhooks.append(webhook)
+            webhooks.sort { $0.id < $1.id }
+        }
+    }
+
+    public mutating func removeWebhook(_ id: EntityID) {
+        webhooks.removeAll { $0.id == id }
     }
 
     /// The shard that holds the product of that name, if it exists.

@@ -114,6 +114,13 @@ public enum LoggedEvent: Hashable, Sendable {
         return nil
     }
 
+    public var productID: EntityID {
+        switch self {
+        case .deployment(let e): return e.productID
+        case .build(let e): return e.productID
+        }
+    }
+
     /// The product named by the event, as it was named then.
     public var productName: String {
         switch self {
@@ -146,6 +153,14 @@ public enum StateChange: Hashable, Sendable {
     case approvalDeleted(id: EntityID, productID: EntityID)
     /// The answer to a request that came with an `Idempotency-Key`, kept to be replayed.
     case requestAnswered(AnsweredRequest)
+    /// A webhook created or changed; carries the whole new value, its secret included.
+    case webhookSaved(Webhook)
+    /// A webhook deleted, with every delivery it was still owed.
+    case webhookDeleted(EntityID)
+    /// Deliveries owed to webhooks for an event just accepted (journaled right after it).
+    case deliveriesQueued([PendingDelivery])
+    /// A delivery made or given up on, with its attempts.
+    case deliveryFinished(DeliveryOutcome)
 }
 
 extension AcceptedDeploymentEvent {

@@ -7,12 +7,15 @@ public struct TrackerState: Sendable {
     public var products: [EntityID: ProductState]
     /// The requests a retry of which is answered again.
     public var requests: RequestLedgerState
+    /// The deliveries owed to webhooks, and the last ones made.
+    public var outbox: OutboxState
 
     public init(catalog: CatalogState = CatalogState(), products: [EntityID: ProductState] = [:],
-                requests: RequestLedgerState = RequestLedgerState()) {
+                requests: RequestLedgerState = RequestLedgerState(), outbox: OutboxState = OutboxState()) {
         self.catalog = catalog
         self.products = products
         self.requests = requests
+        self.outbox = outbox
     }
 
     public mutating func apply(_ change: StateChange) {
@@ -29,6 +32,15 @@ public struct TrackerState: Sendable {
             catalog.removeRule(id)
         case .requestAnswered(let answered):
             requests.apply(answered)
+        case .webhookSaved(let webhook):
+            catalog.apply(webhook)
+        case .webhookDeleted(let id):
+            catalog.removeWebhook(id)
+            outbox.removeWebhook(id)
+        case .deliveriesQueued(let deliveries):
+            outbox.queue(deliveries)
+        case .deliveryFinished(let outcome):
+            outbox.finish(outcome)
         case .deploymentEvent(let event):
             if let tag = event.request { requests.noteEvent(tag, subject: .deployment(event.deploymentID), at: event.recordedAt) }
         case .buildEvent(let event):
@@ -60,7 +72,8 @@ extension Dictionary where Key == EntityID, Value == ProductState {
             self[approval.productID]?.apply(approval)
         case .approvalDeleted(let id, let productID):
             self[productID]?.removeApproval(id: id)
-        case .environmentSaved, .apiKeySaved, .ruleSaved, .ruleDeleted, .requestAnswered:
+        case .environmentSaved, .apiKeySaved, .ruleSaved, .ruleDeleted, .requestAnswered,
+             .webhookSaved, .webhookDeleted, .deliveriesQueued, .deliveryFinished:
             break
         case .environmentDeleted(let id):
             for productID in Array(keys) {
@@ -83,6 +96,10 @@ extension TrackerState {
         var newest = EntityID(high: 0, low: 0)
         for environment in catalog.environments.values { newest = max(newest, environment.id) }
         for rule in catalog.rules { newest = max(newest, rule.id) }
+        for webhook in catalog.webhooks { newest = max(newest, webhook.id) }
+        // Delivery ids are issued after their event's: the last event's id covers them, but not
+        // a test delivery's.
+        for outcome in outbox.logs.values.joined() { newest = max(newest, outcome.deliveryID) }
         for state in products.values {
             newest = max(newest, state.product.id)
             if let last = state.events.last { newest = max(newest, last.id) }
@@ -103,13 +120,16 @@ public struct StateCapture: Sendable {
     public var shards: [(sequence: UInt64, products: [EntityID: ProductState])]
     /// Taken after the shards, so it holds every request their events noted.
     public var requests: RequestLedgerState
+    /// Taken after the shards, so it holds every delivery their events owed.
+    public var outbox: OutboxState
 
     public init(catalog: CatalogState, catalogSequence: UInt64, shards: [(sequence: UInt64, products: [EntityID: ProductState])],
-                requests: RequestLedgerState = RequestLedgerState()) {
+                requests: RequestLedgerState = RequestLedgerState(), outbox: OutboxState = OutboxState()) {
         self.catalog = catalog
         self.catalogSequence = catalogSequence
         self.shards = shards
         self.requests = requests
+        self.outbox = outbox
     }
 
     /// Every change up to this sequence is in the capture; later ones may be in parts of it.
@@ -133,10 +153,12 @@ public struct LiveCapture: Sendable {
     private let shardOfProduct: [Int]
     private let shards: [Shard]
     private let requests: RequestLedger
+    private let outbox: WebhookOutbox
     private let clock: any WallClock
 
     init(catalog: CatalogState, catalogSequence: UInt64, products: [(id: EntityID, shard: Int)], shards: [Shard],
-         requests: RequestLedger, clock: any WallClock) {
+         requests: RequestLedger, outbox: WebhookOutbox, clock: any WallClock) {
+        self.outbox = outbox
         self.catalog = catalog
         self.catalogSequence = catalogSequence
         self.productIDs = products.map(\.id)
@@ -150,6 +172,12 @@ public struct LiveCapture: Sendable {
     /// so it holds every request their events noted.
     public func liveRequests() -> [(key: RequestKey, entry: RequestEntry)] {
         requests.live(at: clock.now())
+    }
+
+    /// The deliveries owed now and the log; asked for after every product was written, so it
+    /// holds every delivery their events owed.
+    public func liveOutbox() -> OutboxState {
+        outbox.withState { $0 }
     }
 
     /// Product `index` of ``productIDs`` as it is now, with the last change it reflects; nil

@@ -28,6 +28,7 @@ struct ShardServices: Sendable {
     let ids: IDGenerator
     let clock: any WallClock
     let requests: RequestLedger
+    let outbox: WebhookOutbox
 }
 
 /// Owns the products whose names hash to it, and changes them one actor turn at a time.
@@ -107,8 +108,10 @@ actor Shard {
             products.apply(.deploymentEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
             if let tag = event.request { services.requests.noteEvent(tag, subject: .deployment(deploymentID), at: now) }
+            // Answered once the deliveries it owes are durable too.
+            let last = history ? sequence : try owe(.deployment(event)) ?? sequence
             if let blocking = preflight?.blocking {
-                return .done((sequence, .failure(RefusedDeployment(
+                return .done((last, .failure(RefusedDeployment(
                     verdict: blocking, event: EventView(event: .deployment(event), isRollback: nil), sequence: sequence))))
             }
             let applied = products[productID]!
@@ -121,14 +124,14 @@ actor Shard {
             // A clean pass answers as a server without rules would; a failure (report-only or
             // skipped) brings every rule's verdict, as the original service's answer did.
             recorded.preflight = preflight.flatMap { $0.hasFailure ? $0 : nil }
-            return .done((sequence, .success(recorded)))
+            return .done((last, .success(recorded)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
             throw error
         }
     }
 
-    func record(_ input: BuildEventInput, request: RequestTag?, recordedAt: Timestamp? = nil) throws(TrackerError)
+    func record(_ input: BuildEventInput, request: RequestTag?, recordedAt: Timestamp? = nil, history: Bool = false) throws(TrackerError)
         -> Routed<(sequence: UInt64, answer: Recorded<BuildView>)> {
         let now = recordedAt ?? services.clock.now()
         let (productID, reserved): (EntityID, Bool)
@@ -150,13 +153,29 @@ actor Shard {
             products.apply(.buildEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
             if let request { services.requests.noteEvent(request, subject: .build(buildID), at: now) }
+            let last = history ? sequence : try owe(.build(event)) ?? sequence
             let build = products[productID]!.build(id: buildID)!
             let view = BuildView(build: build, productName: input.productName, version: input.version)
-            return .done((sequence, Recorded(subject: view, event: EventView(event: .build(event), isRollback: nil),
+            return .done((last, Recorded(subject: view, event: EventView(event: .build(event), isRollback: nil),
                                              sequence: sequence)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
             throw error
+        }
+    }
+
+    /// Owes the webhooks that want this event a delivery each, journaled right after the event
+    /// in the same turn; returns that change's sequence, or nil when no webhook wants it.
+    private func owe(_ event: LoggedEvent) throws(TrackerError) -> UInt64? {
+        let webhooks = services.catalog.withLock { $0.webhooks }
+        guard !webhooks.isEmpty else { return nil }
+        let deliveries = webhooks.filter { $0.accepts(event) }.map {
+            PendingDelivery(id: services.ids.next(), webhookID: $0.id, productID: event.productID, eventID: event.id)
+        }
+        guard !deliveries.isEmpty else { return nil }
+        switch services.outbox.queue(deliveries, journal: services.journal) {
+        case .success(let sequence): return sequence
+        case .failure(let error): throw .journal(error)
         }
     }
 
@@ -341,7 +360,7 @@ actor Shard {
                 services.catalog.withLock { $0.unplace(previous) }
             }
         case .environmentSaved, .environmentDeleted, .apiKeySaved, .ruleSaved, .ruleDeleted, .approvalSaved, .approvalDeleted,
-             .requestAnswered:
+             .requestAnswered, .webhookSaved, .webhookDeleted, .deliveriesQueued, .deliveryFinished:
             break
         }
         return nil

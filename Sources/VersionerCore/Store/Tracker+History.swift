@@ -34,7 +34,7 @@ extension Tracker {
                 last = result.sequence
             case .build(let input, let recordedAt):
                 let result = try await routeJournaled(input.productName) { shard throws(TrackerError) in
-                    try shard.record(input, request: nil, recordedAt: recordedAt)
+                    try shard.record(input, request: nil, recordedAt: recordedAt, history: true)
                 }
                 item = EventFeed.Item(sequence: result.sequence, event: result.answer.event)
                 last = result.sequence

@@ -9,6 +9,8 @@ public final class Tracker: Sendable {
     public let feed = EventFeed()
     /// The requests whose retries are answered again (docs/API.md §8).
     public var requests: RequestLedger { services.requests }
+    /// The deliveries owed to webhooks (docs/API.md §8).
+    public var outbox: WebhookOutbox { services.outbox }
 
     /// - Parameters:
     ///   - shardCount: how many shard actors hold the products (at least 1).
@@ -27,7 +29,8 @@ public final class Tracker: Sendable {
         // Ids issued from now on sort after every id already held, even if the clock went back.
         let generator = ids ?? IDGenerator(clock: clock, after: state.newestID)
         let services = ShardServices(catalog: Catalog(catalog), journal: journal, ids: generator, clock: clock,
-                                     requests: RequestLedger(state.requests, now: clock.now()))
+                                     requests: RequestLedger(state.requests, now: clock.now()),
+                                     outbox: WebhookOutbox(state.outbox))
         self.services = services
         shards = byShard.enumerated().map {
             Shard(index: $0.offset, services: services, products: $0.element)
@@ -52,7 +55,8 @@ public final class Tracker: Sendable {
         }
         // After the shards: every request an event there noted is in it.
         let requests = services.requests.withState { $0 }
-        return StateCapture(catalog: catalog, catalogSequence: catalogSequence, shards: parts, requests: requests)
+        let outbox = services.outbox.withState { $0 }
+        return StateCapture(catalog: catalog, catalogSequence: catalogSequence, shards: parts, requests: requests, outbox: outbox)
     }
 
     /// The catalog now and the list of products, each product to be copied only when it is
@@ -66,7 +70,7 @@ public final class Tracker: Sendable {
         }
         products.sort { $0.id < $1.id }
         return LiveCapture(catalog: catalog, catalogSequence: catalogSequence, products: products, shards: shards,
-                           requests: services.requests, clock: services.clock)
+                           requests: services.requests, outbox: services.outbox, clock: services.clock)
     }
 
     /// Applies a change that another node journaled: this node follows a shared journal rather
@@ -105,6 +109,30 @@ public final class Tracker: Sendable {
             return
         case .requestAnswered(let answered):
             services.requests.withState { $0.apply(answered) }
+            applied()
+            return
+        case .webhookSaved(let webhook):
+            services.ids.advance(past: webhook.id)
+            services.catalog.withLock { catalog in
+                catalog.apply(webhook)
+                applied()
+            }
+            return
+        case .webhookDeleted(let id):
+            services.catalog.withLock { catalog in
+                catalog.removeWebhook(id)
+                services.outbox.apply(change)
+                applied()
+            }
+            return
+        case .deliveriesQueued(let deliveries):
+            for delivery in deliveries { services.ids.advance(past: delivery.id) }
+            services.outbox.apply(change)
+            applied()
+            return
+        case .deliveryFinished(let outcome):
+            services.ids.advance(past: outcome.deliveryID)
+            services.outbox.apply(change)
             applied()
             return
         case .approvalSaved(let approval):

@@ -37,6 +37,10 @@ public struct FieldError: Hashable, Sendable {
         case notJSON
         /// A build's SHA that differs from the one its version has (or is given earlier in the same import).
         case shaConflict
+        /// Not an `http` or `https` URL with a host (and no credentials).
+        case notHTTPURL
+        /// A URL whose host is a loopback, private or link-local address.
+        case privateAddress
     }
 
     /// Where the field is: `["body", "product_name"]`, `["query", "limit"]`, `["path", "id"]`.
@@ -72,6 +76,8 @@ public struct FieldError: Hashable, Sendable {
         case .inFuture: return "value_error.datetime.future"
         case .notJSON: return "value_error.json"
         case .shaConflict: return "value_error.sha_conflict"
+        case .notHTTPURL: return "value_error.url.scheme"
+        case .privateAddress: return "value_error.url.private"
         }
     }
 
@@ -104,6 +110,9 @@ public struct FieldError: Hashable, Sendable {
         case .inFuture: return "the instant lies in the future: history is known up to now"
         case .notJSON: return "invalid JSON: expected one object on the line"
         case .shaConflict: return "the version already has another scm_sha"
+        case .notHTTPURL: return "invalid URL: expected http:// or https:// with a host, and no user name or password in it"
+        case .privateAddress:
+            return "the URL's host is a loopback, private or link-local address; the server must be started with --webhook-allow-private to send there"
         }
     }
 
@@ -228,6 +237,47 @@ public struct FieldReader {
             fail(name, .notObject)
             return nil
         }
+    }
+
+    /// One of `accepted`; nil (with an error when required or wrong) otherwise.
+    public mutating func word(_ name: String, _ accepted: [String], required: Bool) -> String? {
+        switch members[name] {
+        case nil, .null?:
+            if required { fail(name, .missing) }
+            return nil
+        case .string(let word)? where accepted.contains(word):
+            return word
+        default:
+            fail(name, .notOneOf(accepted))
+            return nil
+        }
+    }
+
+    /// A list of distinct non-empty names (absent or null: empty).
+    public mutating func names(_ name: String, maxLength: Int) -> [String] {
+        Self.names(members[name], at: [location, name], maxLength: maxLength, errors: &errors)
+    }
+
+    /// The distinct non-empty names of `value`, a JSON array at `location` (absent or null: empty);
+    /// each problem is added to `errors`.
+    public static func names(_ value: JSONValue?, at location: [String], maxLength: Int, errors: inout [FieldError]) -> [String] {
+        guard let value, value != .null else { return [] }
+        guard case .array(let elements) = value else {
+            errors.append(FieldError(location, .notList))
+            return []
+        }
+        var names: [String] = []
+        for (index, element) in elements.enumerated() {
+            guard case .string(let name) = element, !name.isBlank else {
+                errors.append(FieldError(location + [String(index)], element.stringValue == nil ? .notString : .missing))
+                continue
+            }
+            if name.unicodeScalars.count > maxLength {
+                errors.append(FieldError(location + [String(index)], .tooLong(limit: maxLength)))
+            }
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
     }
 
     /// A status word, normalised; `defaultStatus` applies when absent (nil makes it required).

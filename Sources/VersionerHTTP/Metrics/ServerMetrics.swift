@@ -24,11 +24,18 @@ public final class ServerMetrics: Sendable {
 
     private let requests = Mutex<[RequestKey: (count: CoreMetrics.Counter, duration: CoreMetrics.Timer)]>([:])
     private let eventsAccepted: [EventType: CoreMetrics.Counter]
+    private let deliveries: (delivered: CoreMetrics.Counter, failed: CoreMetrics.Counter)
+    private let dropped: CoreMetrics.Counter
+    private let droppedSeen = Mutex(0)
+    private let pending: CoreMetrics.Gauge
     private let held: (products: CoreMetrics.Gauge, versions: CoreMetrics.Gauge, builds: CoreMetrics.Gauge, deployments: CoreMetrics.Gauge, events: CoreMetrics.Gauge)
 
     static let requestsTotal = "versioner_http_requests_total"
     static let requestDuration = "versioner_http_request_duration_seconds"
     static let eventsAcceptedTotal = "versioner_events_accepted_total"
+    static let webhookDeliveriesTotal = "versioner_webhook_deliveries_total"
+    static let webhookDroppedTotal = "versioner_webhook_deliveries_dropped_total"
+    static let webhookPending = "versioner_webhook_deliveries_pending"
     /// The gauges of what the server holds, set at each scrape.
     static let heldNames = (products: "versioner_products", versions: "versioner_versions", builds: "versioner_builds",
                        deployments: "versioner_deployments", events: "versioner_events")
@@ -38,6 +45,9 @@ public final class ServerMetrics: Sendable {
         requestsTotal: "Answered HTTP requests, by method, route pattern (unmatched for unknown paths) and status.",
         requestDuration: "Time to answer an HTTP request, in seconds, by method and route pattern.",
         eventsAcceptedTotal: "Accepted events, by canonical type (deployment.completed, build.failed, ...).",
+        webhookDeliveriesTotal: "Webhook deliveries finished, by result: delivered (a 2xx) or failed (every attempt failed, or a 4xx).",
+        webhookDroppedTotal: "Webhook deliveries dropped unsent because their webhook owed more than the pending limit (a receiver down too long).",
+        webhookPending: "Webhook deliveries owed and not yet finished.",
         heldNames.products: "Products held.",
         heldNames.versions: "Versions held.",
         heldNames.builds: "Builds held.",
@@ -71,6 +81,10 @@ public final class ServerMetrics: Sendable {
             }
         }
         eventsAccepted = accepted
+        deliveries = (CoreMetrics.Counter(label: Self.webhookDeliveriesTotal, dimensions: [("result", "delivered")], factory: factory),
+                      CoreMetrics.Counter(label: Self.webhookDeliveriesTotal, dimensions: [("result", "failed")], factory: factory))
+        dropped = CoreMetrics.Counter(label: Self.webhookDroppedTotal, factory: factory)
+        pending = CoreMetrics.Gauge(label: Self.webhookPending, factory: factory)
         let names = Self.heldNames
         held = (CoreMetrics.Gauge(label: names.products, factory: factory), CoreMetrics.Gauge(label: names.versions, factory: factory),
                 CoreMetrics.Gauge(label: names.builds, factory: factory), CoreMetrics.Gauge(label: names.deployments, factory: factory),
@@ -100,8 +114,26 @@ public final class ServerMetrics: Sendable {
         eventsAccepted[EventType(kind: kind, status: status)]?.increment()
     }
 
+    /// Counts a finished webhook delivery.
+    func recordDelivery(succeeded: Bool) {
+        (succeeded ? deliveries.delivered : deliveries.failed).increment()
+    }
+
+    /// Counts the deliveries dropped since the last look: `total` is the outbox's count since it began.
+    func noteDropped(total: Int) {
+        let new = droppedSeen.withLock { seen in
+            defer { seen = max(seen, total) }
+            return max(0, total - seen)
+        }
+        if new > 0 { dropped.increment(by: new) }
+    }
+
     /// The Prometheus text exposition, with the held-object gauges set from `counts` first.
-    func exposition(counts: HeldCounts?) -> [UInt8] {
+    func exposition(counts: HeldCounts?, outbox: WebhookOutbox? = nil) -> [UInt8] {
+        if let outbox {
+            pending.record(outbox.pendingCount)
+            noteDropped(total: outbox.droppedTotal)
+        }
         if let counts {
             held.products.record(counts.products)
             held.versions.record(counts.versions)

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import VersionerCore
 import VersionerStore
 
@@ -15,10 +16,13 @@ struct APIRoutes {
     let eventPages = AnswerCache<PageKey<EventQuery>, EncodedPage>()
     /// The largest body `POST /import/` takes.
     var maximumImportSize = ServerConfiguration.defaultMaximumImportSize
+    /// Webhooks, with where they may send.
+    var webhooks = WebhookRoutes(policy: AddressPolicy(allowPrivate: false), logger: Logger(label: "versioner"))
 
     var all: [Route] {
-        eventRoutes + productRoutes + environmentRoutes + queryRoutes + [EventStream.route] + insightRoutes
-            + RuleRoutes.all + keyRoutes + adminRoutes + HistoryRoutes.routes(maximumImportSize: maximumImportSize)
+        let reads: [Route] = eventRoutes + productRoutes + environmentRoutes + queryRoutes + [EventStream.route] + insightRoutes
+        let writes: [Route] = RuleRoutes.all + keyRoutes + adminRoutes + HistoryRoutes.routes(maximumImportSize: maximumImportSize)
+        return reads + writes + webhooks.all
     }
 
     // MARK: Events (§3)

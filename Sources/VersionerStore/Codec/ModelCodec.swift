@@ -156,6 +156,33 @@ extension BinaryWriter {
         case .ruleDeleted(let i): byte(12); id(i)
         case .approvalSaved(let a): byte(13); approval(a)
         case .approvalDeleted(let i, let productID): byte(14); id(i); id(productID)
+        case .webhookSaved(let w): byte(17); webhook(w)
+        case .webhookDeleted(let i): byte(18); id(i)
+        case .deliveriesQueued(let deliveries):
+            byte(19)
+            count(deliveries.count)
+            for delivery in deliveries { pendingDelivery(delivery) }
+        case .deliveryFinished(let outcome): byte(20); deliveryOutcome(outcome)
+        }
+    }
+
+    mutating func webhook(_ w: Webhook) {
+        id(w.id); string(w.name); string(w.url); strings(w.events); strings(w.products); strings(w.environments)
+        string(w.secret); string(w.format.rawValue); timestamp(w.createdAt); timestamp(w.updatedAt)
+    }
+
+    mutating func pendingDelivery(_ d: PendingDelivery) {
+        id(d.id); id(d.webhookID); id(d.productID); id(d.eventID)
+    }
+
+    mutating func deliveryOutcome(_ o: DeliveryOutcome) {
+        id(o.deliveryID); id(o.webhookID); bool(o.eventID != nil)
+        if let eventID = o.eventID { id(eventID) }
+        string(o.eventType)
+        count(o.attempts.count)
+        for attempt in o.attempts {
+            timestamp(attempt.at); uvarint(UInt64(attempt.statusCode ?? 0)); string(attempt.error)
+            uvarint(UInt64(max(0, attempt.durationMicroseconds)))
         }
     }
 
@@ -426,6 +453,13 @@ extension BinaryReader {
             default: throw DecodingError("a request tag on something other than an event")
             }
         case 16: return .requestAnswered(AnsweredRequest(key: try requestKey(), entry: try requestEntry()))
+        case 17: return .webhookSaved(try webhook())
+        case 18: return .webhookDeleted(try id())
+        case 19:
+            var deliveries: [PendingDelivery] = []
+            for _ in 0..<(try count()) { deliveries.append(try pendingDelivery()) }
+            return .deliveriesQueued(deliveries)
+        case 20: return .deliveryFinished(try deliveryOutcome())
         case let kind: throw DecodingError("unknown change kind \(kind)")
         }
     }
@@ -454,6 +488,34 @@ extension BinaryReader {
             answer = StoredAnswer(status: status, body: try bytes(try count()))
         }
         return RequestEntry(digest: digest, acceptedAt: acceptedAt, subject: subject, answer: answer)
+    }
+
+    mutating func webhook() throws(DecodingError) -> Webhook {
+        let (id, name, url) = (try self.id(), try string(), try string())
+        let (events, products, environments) = (try strings(), try strings(), try strings())
+        let (secret, format) = (try optionalString(), try word(WebhookFormat.init(rawValue:)))
+        return Webhook(id: id, name: name, url: url, events: events, products: products, environments: environments,
+                       secret: secret, format: format, createdAt: try timestamp(), updatedAt: try timestamp())
+    }
+
+    mutating func pendingDelivery() throws(DecodingError) -> PendingDelivery {
+        PendingDelivery(id: try id(), webhookID: try id(), productID: try id(), eventID: try id())
+    }
+
+    mutating func deliveryOutcome() throws(DecodingError) -> DeliveryOutcome {
+        let (deliveryID, webhookID) = (try id(), try id())
+        let eventID = try bool() ? try id() : nil
+        let eventType = try string()
+        var attempts: [DeliveryAttempt] = []
+        for _ in 0..<(try count()) {
+            let at = try timestamp()
+            let status = try number()
+            let error = try optionalString()
+            let duration = try uvarint()
+            attempts.append(DeliveryAttempt(at: at, statusCode: status == 0 ? nil : status, error: error,
+                                            durationMicroseconds: Int64(clamping: duration)))
+        }
+        return DeliveryOutcome(deliveryID: deliveryID, webhookID: webhookID, eventID: eventID, eventType: eventType, attempts: attempts)
     }
 
     mutating func deploymentEventWithPreflight() throws(DecodingError) -> AcceptedDeploymentEvent {

@@ -34,14 +34,15 @@ public struct LoadedSnapshot: Sendable {
 /// Encodes and decodes snapshot files (documented in `snapshots/README.md`).
 public enum SnapshotFormat {
     static let magic: [UInt8] = Array("VSNP".utf8)
-    /// Version 6 adds the remembered requests (`Idempotency-Key` answers, recent retries) after
+    /// Version 7 adds the webhooks after the rules, and the webhook outbox (the deliveries owed,
+    /// then each webhook's logged outcomes) after the requests. Version 6 adds the remembered requests (`Idempotency-Key` answers, recent retries) after
     /// the products. Version 5 adds the deployment rules after the keys, each product's approvals after its
     /// deployments, and events with what their preflight left. Version 4 writes events' and records' text fields packed, in their declared order (a new
     /// field needs no new version); version 3 writes each product's events before its other
     /// records, which refer to them for text they share; version 2 added API keys after the
     /// environments. Versions 1 to 3 still load.
-    public static let version: UInt16 = 6
-    static let readableVersions: ClosedRange<UInt16> = 1...6
+    public static let version: UInt16 = 7
+    static let readableVersions: ClosedRange<UInt16> = 1...7
     static let headerSize = 40
     public static let fileExtension = ".snap"
 
@@ -62,6 +63,8 @@ public enum SnapshotFormat {
         for key in keys { writer.apiKey(key) }
         writer.count(source.catalog.rules.count)
         for rule in source.catalog.rules { writer.rule(rule) }
+        writer.count(source.catalog.webhooks.count)
+        for webhook in source.catalog.webhooks { writer.webhook(webhook) }
         // Products deleted while the snapshot is written are left out: counted at the end.
         let countOffset = writer.countPlaceholder()
         var written = 0
@@ -92,6 +95,13 @@ public enum SnapshotFormat {
             writer.requestKey(key)
             writer.requestEntry(entry)
         }
+        let outbox = source.webhookOutbox()
+        let pending = outbox.pending
+        writer.count(pending.count)
+        for delivery in pending { writer.pendingDelivery(delivery) }
+        let outcomes = outbox.logs.keys.sorted().flatMap { outbox.logs[$0]! }
+        writer.count(outcomes.count)
+        for outcome in outcomes { writer.deliveryOutcome(outcome) }
         return (writer.bytes, sequence)
     }
 
@@ -166,6 +176,9 @@ public enum SnapshotFormat {
         if header.version >= 5 {
             for _ in 0..<(try reader.count()) { catalog.apply(try reader.rule()) }
         }
+        if header.version >= 7 {
+            for _ in 0..<(try reader.count()) { catalog.apply(try reader.webhook()) }
+        }
         var decoded: [DecodedProduct] = []
         var sequences: [EntityID: UInt64] = [:]
         for _ in 0..<(try reader.count()) {
@@ -197,11 +210,18 @@ public enum SnapshotFormat {
                 requests.insert(try reader.requestEntry(), for: key)
             }
         }
+        var outbox = OutboxState()
+        if header.version >= 7 {
+            var pending: [PendingDelivery] = []
+            for _ in 0..<(try reader.count()) { pending.append(try reader.pendingDelivery()) }
+            outbox.queue(pending)
+            for _ in 0..<(try reader.count()) { outbox.restoreLog(try reader.deliveryOutcome()) }
+        }
         guard reader.isAtEnd else { throw DecodingError("data after the last product") }
         var products: [EntityID: ProductState] = [:]
         products.reserveCapacity(decoded.count)
         for state in DecodedProduct.states(of: decoded) { products[state.product.id] = state }
-        return LoadedSnapshot(header: header, state: TrackerState(catalog: catalog, products: products, requests: requests),
+        return LoadedSnapshot(header: header, state: TrackerState(catalog: catalog, products: products, requests: requests, outbox: outbox),
                               catalogSequence: catalogSequence, productSequences: sequences)
     }
 }
@@ -301,6 +321,8 @@ public protocol SnapshotSource {
     func product(at index: Int) -> (sequence: UInt64, state: ProductState)?
     /// The remembered requests to keep, asked for after the last product.
     func rememberedRequests() -> [(key: RequestKey, entry: RequestEntry)]
+    /// The webhook outbox to keep, asked for after the remembered requests.
+    func webhookOutbox() -> OutboxState
 }
 
 /// A capture of every product at once (tools, tests): its products in id order.
@@ -309,11 +331,13 @@ struct CapturedSource: SnapshotSource {
     let catalogSequence: UInt64
     private let products: [(sequence: UInt64, state: ProductState)]
     private let remembered: RequestLedgerState
+    private let outbox: OutboxState
 
     init(_ capture: StateCapture) {
         catalog = capture.catalog
         catalogSequence = capture.catalogSequence
         remembered = capture.requests
+        outbox = capture.outbox
         products = capture.shards.flatMap { shard in shard.products.values.map { (shard.sequence, $0) } }
             .sorted { $0.state.product.id < $1.state.product.id }
     }
@@ -323,6 +347,7 @@ struct CapturedSource: SnapshotSource {
     func rememberedRequests() -> [(key: RequestKey, entry: RequestEntry)] {
         remembered.entries.map { ($0.key, $0.value) }.sorted { $0.key < $1.key }
     }
+    func webhookOutbox() -> OutboxState { outbox }
 }
 
 /// A live capture, each product fetched from its shard when its turn comes.
@@ -362,6 +387,7 @@ struct RequestingSource: SnapshotSource {
     var productCount: Int { capture.productIDs.count }
 
     func rememberedRequests() -> [(key: RequestKey, entry: RequestEntry)] { capture.liveRequests() }
+    func webhookOutbox() -> OutboxState { capture.liveOutbox() }
 
     func product(at index: Int) -> (sequence: UInt64, state: ProductState)? {
         let reply = Reply()

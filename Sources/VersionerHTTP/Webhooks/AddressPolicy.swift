@@ -1,0 +1,76 @@
+import Glibc
+import NIOPosix
+import VersionerCore
+
+/// Where webhooks may send: by default only to public addresses, so that whoever may create a
+/// webhook cannot make the server probe its own host or private network (`--webhook-allow-private`
+/// lifts this).
+struct AddressPolicy: Sendable {
+    var allowPrivate: Bool
+
+    /// Why a delivery to `url` may not be sent; nil when it may. Resolves the host (off the
+    /// cooperative pool: the resolver blocks).
+    func refusal(of url: WebhookURL) async -> FieldError.Kind? {
+        guard !allowPrivate else { return nil }
+        let host = url.host
+        let addresses: [[UInt8]]
+        do {
+            addresses = try await NIOThreadPool.singleton.runIfActive { Self.resolve(host) }
+        } catch {
+            return .privateAddress
+        }
+        // A host that does not resolve is left to the delivery to report; one that resolves to any
+        // private address is refused (its other addresses would not stop a client from using it).
+        return addresses.contains(where: Self.isPrivate) ? .privateAddress : nil
+    }
+
+    /// The addresses `host` resolves to (4 or 16 bytes each); empty when it does not resolve.
+    static func resolve(_ host: String) -> [[UInt8]] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
+        defer { freeaddrinfo(first) }
+        var addresses: [[UInt8]] = []
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = next {
+            if let address = entry.pointee.ai_addr {
+                switch Int32(entry.pointee.ai_family) {
+                case AF_INET:
+                    address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
+                        var raw = pointer.pointee.sin_addr
+                        addresses.append(withUnsafeBytes(of: &raw) { Array($0) })
+                    }
+                case AF_INET6:
+                    address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                        var raw = pointer.pointee.sin6_addr
+                        addresses.append(withUnsafeBytes(of: &raw) { Array($0) })
+                    }
+                default: break
+                }
+            }
+            next = entry.pointee.ai_next
+        }
+        return addresses
+    }
+
+    /// Whether an address is loopback, private, link-local, unspecified, shared (carrier-grade
+    /// NAT) or multicast: nowhere a webhook of a public receiver lives.
+    static func isPrivate(_ address: [UInt8]) -> Bool {
+        if address.count == 4 {
+            let (a, b) = (address[0], address[1])
+            return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && (16...31).contains(b))
+                || (a == 192 && b == 168) || (a == 100 && (64...127).contains(b)) || a >= 224
+        }
+        guard address.count == 16 else { return true }
+        // An IPv4 address mapped into IPv6 (::ffff:a.b.c.d) is judged as that IPv4 address.
+        if address[0..<10].allSatisfy({ $0 == 0 }), address[10] == 0xff, address[11] == 0xff {
+            return isPrivate(Array(address[12...]))
+        }
+        let isZeroPrefix = address[0..<15].allSatisfy { $0 == 0 }
+        if isZeroPrefix, address[15] <= 1 { return true }  // :: and ::1
+        return address[0] & 0xfe == 0xfc  // fc00::/7, unique local
+            || (address[0] == 0xfe && address[1] & 0xc0 == 0x80)  // fe80::/10, link-local
+            || address[0] == 0xff  // multicast
+    }
+}
