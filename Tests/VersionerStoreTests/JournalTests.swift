@@ -68,6 +68,23 @@ struct JournalTests {
             .environmentSaved(environment), .environmentDeleted(environment.id),
             .deploymentEvent(tagged), .buildEvent(taggedBuild), .requestAnswered(answered),
             .requestAnswered(AnsweredRequest(key: .explicit(client: "c", key: "k2"), entry: RequestEntry(digest: [], acceptedAt: Timestamp(microseconds: 0)))),
+            .webhookSaved(Webhook(id: EntityID(high: 12, low: 13), name: "chat ✓", url: "https://hooks.example.com/x",
+                                  events: ["deployment.*", "build.failed"], products: ["p"], environments: ["qa", "prod"],
+                                  secret: "s", format: .slack, createdAt: Timestamp(microseconds: 1), updatedAt: Timestamp(microseconds: 2))),
+            .webhookSaved(Webhook(id: EntityID(high: 12, low: 14), name: "w", url: "http://x", events: ["*"],
+                                  createdAt: Timestamp(microseconds: 1), updatedAt: Timestamp(microseconds: 1))),
+            .webhookDeleted(EntityID(high: 12, low: 13)),
+            .deliveriesQueued([PendingDelivery(id: EntityID(high: 20, low: 1), webhookID: EntityID(high: 12, low: 13),
+                                               productID: product.id, eventID: deployment.eventID),
+                               PendingDelivery(id: EntityID(high: 20, low: 2), webhookID: EntityID(high: 12, low: 14),
+                                               productID: product.id, eventID: deployment.eventID)]),
+            .deliveryFinished(DeliveryOutcome(deliveryID: EntityID(high: 20, low: 1), webhookID: EntityID(high: 12, low: 13),
+                                              eventID: deployment.eventID, eventType: "deployment.aborted", attempts: [
+                                                  DeliveryAttempt(at: Timestamp(microseconds: 5), statusCode: 503, error: nil, durationMicroseconds: 1_500),
+                                                  DeliveryAttempt(at: Timestamp(microseconds: 6), statusCode: nil, error: "timed out", durationMicroseconds: 10_000_000),
+                                              ])),
+            .deliveryFinished(DeliveryOutcome(deliveryID: EntityID(high: 20, low: 3), webhookID: EntityID(high: 12, low: 14),
+                                              eventID: nil, eventType: "ping", attempts: [])),
         ]
         for (index, change) in changes.enumerated() {
             let time = Timestamp(microseconds: Int64(index) * 1_000_003)

@@ -60,6 +60,39 @@ struct SnapshotAndRecoveryTests {
         }
     }
 
+    @Test("Webhooks and their outbox survive a snapshot: secrets, deliveries owed, and the deliveries log")
+    func outboxInSnapshot() async throws {
+        try await withTemporaryDirectory { directory in
+            let tracker = Tracker(shardCount: 2, journal: InMemoryJournal())
+            var webhooks: [Webhook] = []
+            for (name, events) in [("all", ["*"]), ("failures", ["deployment.failed"])] {
+                let webhook = try tracker.newWebhook([JSONMember("name", .string(name)), JSONMember("url", .string("https://example.com/\(name)")),
+                                                      JSONMember("events", .array(events.map(JSONValue.string))),
+                                                      JSONMember("secret", .string("secret-\(name)"))])
+                try await tracker.saveWebhook(webhook, isNew: true)
+                webhooks.append(webhook)
+            }
+            for version in ["1", "2", "3"] {
+                _ = try await tracker.record(DeploymentEventInput(productName: "p", version: version, environmentName: "production",
+                                                                  status: .completed, [:]))
+            }
+            let first = try #require(tracker.outbox.withState { $0.pending(webhookID: webhooks[0].id).first })
+            try await tracker.finishDelivery(DeliveryOutcome(
+                deliveryID: first.id, webhookID: first.webhookID, eventID: first.eventID, eventType: "deployment.completed",
+                attempts: [DeliveryAttempt(at: tracker.now(), statusCode: 204, error: nil, durationMicroseconds: 42)]))
+            let info = try SnapshotStore.write(await tracker.capture(), to: directory.data.snapshots)
+            let loaded = try SnapshotStore.load(info.path)
+            #expect(loaded.state.catalog.webhooks == webhooks)
+            #expect(loaded.state.catalog.webhooks.map(\.secret) == ["secret-all", "secret-failures"])
+            #expect(loaded.state.outbox.pending == tracker.outbox.withState(\.pending))
+            #expect(loaded.state.outbox.pending.count == 2)
+            #expect(loaded.state.outbox.logs == tracker.outbox.withState(\.logs))
+            // Ids issued after a restart sort after every delivery's.
+            let restored = Tracker(shardCount: 2, journal: InMemoryJournal(), state: loaded.state)
+            #expect(restored.newDeliveryID() > loaded.state.outbox.pending.map(\.id).max()!)
+        }
+    }
+
     @Test("Recovery starts from the newest snapshot and replays only the journal after it")
     func snapshotThenJournal() async throws {
         try await withTemporaryDirectory { directory in

@@ -97,8 +97,8 @@ extension TrackerState {
         for environment in catalog.environments.values { newest = max(newest, environment.id) }
         for rule in catalog.rules { newest = max(newest, rule.id) }
         for webhook in catalog.webhooks { newest = max(newest, webhook.id) }
-        // Delivery ids are issued after their event's: the last event's id covers them, but not
-        // a test delivery's.
+        // Delivery ids are issued after their event's.
+        for delivery in outbox.pending { newest = max(newest, delivery.id) }
         for outcome in outbox.logs.values.joined() { newest = max(newest, outcome.deliveryID) }
         for state in products.values {
             newest = max(newest, state.product.id)
