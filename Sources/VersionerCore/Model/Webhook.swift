@@ -91,12 +91,13 @@ extension Webhook {
     /// Validates a `POST /webhooks/` body into a new webhook, reporting every problem at once.
     public static func validate(_ body: [JSONMember], id: EntityID, at time: Timestamp) -> Result<Webhook, ValidationFailure> {
         var reader = FieldReader(body)
-        let name = reader.requiredString("name", maxLength: 255)
-        let url = reader.requiredString("url", maxLength: 2_048)
+        // A new API: no client sends numbers for its strings.
+        let name = reader.requiredString("name", maxLength: 255, strict: true)
+        let url = reader.requiredString("url", maxLength: 2_048, strict: true)
         let events = reader.names("events", maxLength: 100)
         let products = reader.names("products", maxLength: 255)
         let environments = reader.names("environments", maxLength: 100)
-        let secret = reader.optionalString("secret", maxLength: 255)
+        let secret = reader.optionalString("secret", maxLength: 255, strict: true)
         let format = reader.word("format", WebhookFormat.allCases.map(\.rawValue), required: false)
         var errors = reader.errors
         if !url.isEmpty, WebhookURL(url) == nil { errors.append(FieldError(["body", "url"], .notHTTPURL)) }
@@ -148,12 +149,13 @@ public struct WebhookURL: Hashable, Sendable {
         } else {
             return nil
         }
-        guard !text.contains(where: { $0.isWhitespace || !$0.isASCII }) else { return nil }
+        guard Self.isURIText(text) else { return nil }
         var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         // Credentials in the URL would be sent to the receiver: refused rather than kept.
         guard !authority.contains("@") else { return nil }
         var port: Int?
-        if authority.hasPrefix("[") {
+        let isBracketed = authority.hasPrefix("[")
+        if isBracketed {
             guard let close = authority.firstIndex(of: "]") else { return nil }
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
@@ -167,8 +169,23 @@ public struct WebhookURL: Hashable, Sendable {
             authority = authority[..<colon]
         }
         guard !authority.isEmpty, (port ?? 1).isValidPort else { return nil }
+        let hostCharacters = isBracketed ? "0123456789abcdefABCDEF:." : "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+        guard authority.allSatisfy({ hostCharacters.contains($0) }) else { return nil }
         host = String(authority)
         self.port = port ?? (isHTTPS ? 443 : 80)
+    }
+
+    /// Only the characters RFC 3986 allows in a URI, and `%` only before two hex digits.
+    private static func isURIText(_ text: String) -> Bool {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&'()*+,;=%")
+        let characters = Array(text)
+        for (index, character) in characters.enumerated() {
+            guard allowed.contains(character) else { return false }
+            if character == "%" {
+                guard index + 2 < characters.count, characters[index + 1].isHexDigit, characters[index + 2].isHexDigit else { return false }
+            }
+        }
+        return true
     }
 }
 

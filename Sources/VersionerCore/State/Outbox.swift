@@ -109,6 +109,7 @@ public struct OutboxState: Sendable {
                 queue.head += 1
                 if pendingIDs.remove(oldest.id) != nil { droppedNow.append(oldest) }
             }
+            queue.compact()
             queues[delivery.webhookID] = queue
         }
         for delivery in droppedNow { dropped[delivery.webhookID, default: 0] += 1 }

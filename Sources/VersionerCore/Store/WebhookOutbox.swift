@@ -11,17 +11,34 @@ public final class WebhookOutbox: Sendable {
         public var sequence: UInt64
     }
 
+    /// Deliveries under way at once for one webhook.
+    public static let concurrency = 4
+
     private struct Contents {
         var state: OutboxState
-        /// The journal sequence that owed each delivery queued since the start (0: recovered, durable).
+        /// The journal sequence that owed each delivery queued since the start (absent: recovered, durable).
         var sequences: [EntityID: UInt64] = [:]
-        var sending: Set<EntityID> = []
+        /// The deliveries being sent, each with its webhook, and how many each webhook has under way.
+        var sending: [EntityID: EntityID] = [:]
+        var sendingCount: [EntityID: Int] = [:]
         var droppedTotal = 0
+
+        mutating func stopSending(_ id: EntityID) {
+            guard let webhook = sending.removeValue(forKey: id) else { return }
+            sendingCount[webhook, default: 1] -= 1
+            if sendingCount[webhook] == 0 { sendingCount[webhook] = nil }
+        }
+
+        /// Forgets what the state no longer owes.
+        mutating func forget(_ deliveries: [PendingDelivery]) {
+            for delivery in deliveries { sequences[delivery.id] = nil }
+        }
     }
 
     private let contents: Mutex<Contents>
     private let bell: AsyncStream<Void>.Continuation
-    /// Rings whenever a delivery is owed; rings at most once while nobody listens.
+    /// Rings when a delivery is owed to a webhook with room for one more under way, when one
+    /// finishes, and on ``ring()``; rings at most once while nobody listens.
     public let doorbell: AsyncStream<Void>
 
     public init(_ state: OutboxState = OutboxState()) {
@@ -31,55 +48,68 @@ public final class WebhookOutbox: Sendable {
 
     /// Journals and owes deliveries in one step (so the journal's order is the outbox's).
     func queue(_ deliveries: [PendingDelivery], journal: any Journal) -> Result<UInt64, JournalError> {
-        let result: Result<UInt64, JournalError> = contents.withLock { contents in
+        let result: Result<(UInt64, Bool), JournalError> = contents.withLock { contents in
             journal.appending(.deliveriesQueued(deliveries)).map { sequence in
                 let dropped = contents.state.queue(deliveries)
                 contents.droppedTotal += dropped.count
-                for delivery in dropped { contents.sequences[delivery.id] = nil }
+                contents.forget(dropped)
                 for delivery in deliveries where contents.state.contains(delivery.id) { contents.sequences[delivery.id] = sequence }
-                return sequence
+                // A webhook with all its deliveries under way takes the next when one finishes.
+                let room = deliveries.contains { contents.sendingCount[$0.webhookID, default: 0] < Self.concurrency }
+                return (sequence, room)
             }
         }
-        if case .success = result { bell.yield() }
-        return result
+        return result.map { sequence, room in
+            if room { bell.yield() }
+            return sequence
+        }
     }
 
     /// Journals a delivery's outcome and applies it in one step; returns the change's sequence.
     func finish(_ outcome: DeliveryOutcome, journal: any Journal) -> Result<UInt64, JournalError> {
-        contents.withLock { contents in
+        let result: Result<UInt64, JournalError> = contents.withLock { contents in
             journal.appending(.deliveryFinished(outcome)).map { sequence in
                 contents.state.finish(outcome)
                 contents.sequences[outcome.deliveryID] = nil
-                contents.sending.remove(outcome.deliveryID)
+                contents.stopSending(outcome.deliveryID)
                 return sequence
             }
         }
+        bell.yield()
+        return result
     }
 
-    /// Applies a change another node journaled (or one replayed).
+    /// Applies a change another node journaled, or a webhook's deletion.
     func apply(_ change: StateChange) {
         contents.withLock { contents in
             switch change {
-            case .deliveriesQueued(let deliveries): contents.droppedTotal += contents.state.queue(deliveries).count
-            case .deliveryFinished(let outcome): contents.state.finish(outcome)
-            case .webhookDeleted(let id): contents.state.removeWebhook(id)
-            default: break
+            case .deliveriesQueued(let deliveries):
+                contents.droppedTotal += contents.state.queue(deliveries).count
+            case .deliveryFinished(let outcome):
+                contents.state.finish(outcome)
+            case .webhookDeleted(let id):
+                contents.forget(Array(contents.state.pending(webhookID: id)))
+                contents.state.removeWebhook(id)
+            default:
+                break
             }
         }
     }
 
-    /// Takes, for each webhook, its oldest deliveries not being sent, up to `limit` being sent at
-    /// once per webhook. A taken delivery is sent until it is finished, or handed back.
-    public func take(limitPerWebhook limit: Int, webhooks: [EntityID]) -> [Taken] {
+    /// Takes, for each webhook, its oldest deliveries not being sent, up to ``concurrency`` under
+    /// way per webhook. A taken delivery is sent until it is finished, or handed back.
+    public func take(webhooks: [EntityID]) -> [Taken] {
         contents.withLock { contents in
             var taken: [Taken] = []
             for webhook in webhooks {
-                var sending = 0
-                for delivery in contents.state.pending(webhookID: webhook) {
-                    guard sending < limit else { break }
-                    sending += 1
-                    guard contents.sending.insert(delivery.id).inserted else { continue }
+                var room = Self.concurrency - contents.sendingCount[webhook, default: 0]
+                guard room > 0 else { continue }
+                for delivery in contents.state.pending(webhookID: webhook) where contents.sending[delivery.id] == nil {
+                    contents.sending[delivery.id] = webhook
+                    contents.sendingCount[webhook, default: 0] += 1
                     taken.append(Taken(delivery: delivery, sequence: contents.sequences[delivery.id] ?? 0))
+                    room -= 1
+                    if room == 0 { break }
                 }
             }
             return taken
@@ -89,14 +119,12 @@ public final class WebhookOutbox: Sendable {
     /// Wakes whoever waits on the doorbell (to look again at what is owed).
     public func ring() { bell.yield() }
 
-    /// A taken delivery was not sent (the sender stopped): it is owed as before.
+    /// A taken delivery was not sent (the sender stopped, or it is owed no more): it is no
+    /// longer under way.
     public func handBack(_ id: EntityID) {
-        _ = contents.withLock { $0.sending.remove(id) }
+        contents.withLock { $0.stopSending(id) }
         bell.yield()
     }
-
-    /// Whether the delivery is still owed (it is not when its webhook was deleted or it was dropped).
-    public func isOwed(_ id: EntityID) -> Bool { contents.withLock { $0.state.contains(id) } }
 
     /// Runs `body` on the state (to read it for a snapshot or an answer).
     public func withState<T>(_ body: (OutboxState) -> T) -> T { contents.withLock { body($0.state) } }

@@ -156,21 +156,23 @@ public struct FieldReader {
         errors.append(FieldError([location, name], kind))
     }
 
-    /// A string field's text; numbers are taken as their literal text (clients drift), other types fail.
-    private mutating func text(_ name: String) -> String?? {
+    /// A string field's text; numbers are taken as their literal text (clients drift) unless
+    /// `strict`, other types fail.
+    private mutating func text(_ name: String, strict: Bool = false) -> String?? {
         switch members[name] {
         case nil, .null?: return .some(nil)
         case .string(let s)?: return .some(s)
-        case .number(let literal)?: return .some(literal)
+        case .number(let literal)? where !strict: return .some(literal)
         default:
             fail(name, .notString)
             return nil
         }
     }
 
-    /// A required string: missing, null, empty and white-space-only all fail.
-    public mutating func requiredString(_ name: String, maxLength: Int) -> String {
-        guard let value = text(name) else { return "" }
+    /// A required string: missing, null, empty and white-space-only all fail; with `strict`, so
+    /// does a number.
+    public mutating func requiredString(_ name: String, maxLength: Int, strict: Bool = false) -> String {
+        guard let value = text(name, strict: strict) else { return "" }
         guard let value, !value.isBlank else {
             fail(name, .missing)
             return ""
@@ -179,9 +181,9 @@ public struct FieldReader {
         return value
     }
 
-    /// An optional string; absent, null and empty are all nil.
-    public mutating func optionalString(_ name: String, maxLength: Int) -> String? {
-        guard let value = text(name), let value, !value.isEmpty else { return nil }
+    /// An optional string; absent, null and empty are all nil; with `strict`, a number fails.
+    public mutating func optionalString(_ name: String, maxLength: Int, strict: Bool = false) -> String? {
+        guard let value = text(name, strict: strict), let value, !value.isEmpty else { return nil }
         if value.unicodeScalars.count > maxLength { fail(name, .tooLong(limit: maxLength)) }
         return value
     }

@@ -1,5 +1,6 @@
 import Glibc
 import NIOPosix
+import Synchronization
 import VersionerCore
 
 /// Where webhooks may send: by default only to public addresses, so that whoever may create a
@@ -7,12 +8,21 @@ import VersionerCore
 /// lifts this).
 struct AddressPolicy: Sendable {
     var allowPrivate: Bool
+    /// What each host name was judged, for a minute: a delivery checks its host before every
+    /// attempt, and a resolver that takes a while must not make every attempt wait on it.
+    private let judged = Judgements()
+
+    init(allowPrivate: Bool) {
+        self.allowPrivate = allowPrivate
+    }
 
     /// Why a delivery to `url` may not be sent; nil when it may. Resolves the host (off the
     /// cooperative pool: the resolver blocks).
     func refusal(of url: WebhookURL) async -> FieldError.Kind? {
         guard !allowPrivate else { return nil }
         let host = url.host
+        if let address = Self.literal(host) { return Self.isPrivate(address) ? .privateAddress : nil }
+        if let known = judged[host] { return known ? .privateAddress : nil }
         let addresses: [[UInt8]]
         do {
             addresses = try await NIOThreadPool.singleton.runIfActive { Self.resolve(host) }
@@ -21,7 +31,40 @@ struct AddressPolicy: Sendable {
         }
         // A host that does not resolve is left to the delivery to report; one that resolves to any
         // private address is refused (its other addresses would not stop a client from using it).
-        return addresses.contains(where: Self.isPrivate) ? .privateAddress : nil
+        let isPrivate = addresses.contains(where: Self.isPrivate)
+        judged[host] = isPrivate
+        return isPrivate ? .privateAddress : nil
+    }
+
+    /// Host names judged recently: at most a thousand, each for a minute.
+    private final class Judgements: Sendable {
+        private let entries = Mutex<[String: (isPrivate: Bool, until: ContinuousClock.Instant)]>([:])
+        static let lifetime: Duration = .seconds(60)
+
+        subscript(host: String) -> Bool? {
+            get {
+                entries.withLock { entries in
+                    guard let entry = entries[host], entry.until > .now else { return nil }
+                    return entry.isPrivate
+                }
+            }
+            set {
+                guard let newValue else { return }
+                entries.withLock { entries in
+                    if entries.count >= 1_000 { entries.removeAll() }
+                    entries[host] = (newValue, .now + Self.lifetime)
+                }
+            }
+        }
+    }
+
+    /// The address an IPv4 or IPv6 literal writes, without asking a resolver; nil for a name.
+    static func literal(_ host: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
     }
 
     /// The addresses `host` resolves to (4 or 16 bytes each); empty when it does not resolve.

@@ -11,7 +11,7 @@ import VersionerCore
 /// Sends what the outbox owes, off the ingest path: a shard only journals that a delivery is
 /// owed; this service sends it once that is durable, and journals the outcome (docs/API.md §8).
 ///
-/// Each webhook has up to ``concurrency`` deliveries under way, oldest first. A delivery is tried
+/// Each webhook has up to ``WebhookOutbox/concurrency`` deliveries under way, oldest first. A delivery is tried
 /// up to three times, 1 s then 2 s apart, on a network error or a 5xx; any other answer ends it.
 /// Only the node that writes the journal sends (on a shared journal, the owner).
 public struct WebhookSender: Service {
@@ -23,8 +23,6 @@ public struct WebhookSender: Service {
     let logger: Logger
     let client: HTTPClient
 
-    /// Deliveries under way at once for one webhook.
-    static let concurrency = 4
     /// The pauses before the second and the third attempt.
     static let backoff: [Duration] = [.seconds(1), .seconds(2)]
     /// How long one attempt may take, connecting included.
@@ -86,7 +84,7 @@ public struct WebhookSender: Service {
                 guard state.node.map({ $0.role == .owner }) ?? true else { continue }
                 let webhooks = Dictionary(uniqueKeysWithValues: tracker.allWebhooks.map { ($0.id, $0) })
                 metrics.noteDropped(total: tracker.outbox.droppedTotal)
-                for taken in tracker.outbox.take(limitPerWebhook: Self.concurrency, webhooks: Array(webhooks.keys)) {
+                for taken in tracker.outbox.take(webhooks: Array(webhooks.keys)) {
                     guard let webhook = webhooks[taken.delivery.webhookID] else { continue }
                     group.addTask { await deliver(taken, to: webhook, tracker: tracker) }
                 }
@@ -116,7 +114,9 @@ public struct WebhookSender: Service {
                                       attempts: [DeliveryAttempt(at: tracker.now(), statusCode: nil,
                                                                  error: "the event's product was deleted", durationMicroseconds: 0)])
         }
-        guard !Task.isCancelled, tracker.outbox.isOwed(delivery.id) else {
+        // One dropped to the pending limit meanwhile was still made: its outcome is logged. One
+        // whose webhook was deleted meanwhile is forgotten with it.
+        guard !Task.isCancelled, (try? tracker.webhook(id: webhook.id)) != nil else {
             tracker.outbox.handBack(delivery.id)
             return
         }
