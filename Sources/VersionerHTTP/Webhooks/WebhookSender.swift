@@ -31,10 +31,12 @@ public struct WebhookSender: Service {
     static let tick: Duration = .seconds(1)
 
     /// The client every sender shares, made once for the process: redirects are not followed (a
-    /// receiver's redirect must not lead the server to an address it would refuse).
+    /// receiver's redirect must not lead the server to an address it would refuse), and a
+    /// connection that fails is not tried again within the attempt (the attempts are the retries).
     public static let sharedClient: HTTPClient = {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
         configuration.timeout.connect = .seconds(5)
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
@@ -237,7 +239,12 @@ struct Attempter {
             }
         }
         if let error = error as? IOError { return "connection failed: \(String(cString: strerror(error.errnoCode)))" }
-        if error is NIOConnectionError { return "could not connect" }
+        if let error = error as? NIOConnectionError {
+            if error.connectionErrors.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {
+                return "the host name does not resolve"
+            }
+            return "could not connect"
+        }
         return "\(type(of: error))"
     }
 }
