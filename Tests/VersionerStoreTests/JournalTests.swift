@@ -78,6 +78,13 @@ struct JournalTests {
                                                productID: product.id, eventID: deployment.eventID),
                                PendingDelivery(id: EntityID(high: 20, low: 2), webhookID: EntityID(high: 12, low: 14),
                                                productID: product.id, eventID: deployment.eventID)]),
+            .deliveriesQueued([PendingDelivery(id: EntityID(high: 21, low: 1), webhookID: EntityID(high: 12, low: 14),
+                                               productID: product.id, eventID: deployment.eventID),
+                               PendingDelivery(id: EntityID(high: 21, low: 2), webhookID: EntityID(high: 12, low: 14),
+                                               productID: product.id, eventID: build.eventID),
+                               PendingDelivery(id: EntityID(high: 21, low: 3), webhookID: EntityID(high: 12, low: 13),
+                                               productID: EntityID(high: 7, low: 7), eventID: build.eventID)]),
+            .deliveriesQueued([]),
             .deliveryFinished(DeliveryOutcome(deliveryID: EntityID(high: 20, low: 1), webhookID: EntityID(high: 12, low: 13),
                                               eventID: deployment.eventID, eventType: "deployment.aborted", attempts: [
                                                   DeliveryAttempt(at: Timestamp(microseconds: 5), statusCode: 503, error: nil, durationMicroseconds: 1_500),

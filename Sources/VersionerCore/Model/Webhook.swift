@@ -57,9 +57,9 @@ public struct Webhook: Hashable, Sendable {
         return type.hasPrefix(pattern.dropLast())
     }
 
-    /// Whether an accepted event is one this webhook is sent.
-    public func accepts(_ event: LoggedEvent) -> Bool {
-        let type = event.eventType
+    /// Whether an accepted event is one this webhook is sent; `type` is the event's ``LoggedEvent/eventType``.
+    public func accepts(_ event: LoggedEvent, type: String? = nil) -> Bool {
+        let type = type ?? event.eventType
         guard events.contains(where: { Self.pattern($0, matches: type) }) else { return false }
         if !products.isEmpty, !products.contains(event.productName) { return false }
         if !environments.isEmpty {

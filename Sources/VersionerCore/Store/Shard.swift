@@ -169,7 +169,8 @@ actor Shard {
     private func owe(_ event: LoggedEvent) throws(TrackerError) -> UInt64? {
         let webhooks = services.catalog.withLock { $0.webhooks }
         guard !webhooks.isEmpty else { return nil }
-        let deliveries = webhooks.filter { $0.accepts(event) }.map {
+        let type = event.eventType
+        let deliveries = webhooks.filter { $0.accepts(event, type: type) }.map {
             PendingDelivery(id: services.ids.next(), webhookID: $0.id, productID: event.productID, eventID: event.id)
         }
         guard !deliveries.isEmpty else { return nil }

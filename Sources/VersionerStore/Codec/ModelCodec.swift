@@ -159,9 +159,22 @@ extension BinaryWriter {
         case .webhookSaved(let w): byte(17); webhook(w)
         case .webhookDeleted(let i): byte(18); id(i)
         case .deliveriesQueued(let deliveries):
+            // Grouped by event: the deliveries one event owes share its product and event ids.
             byte(19)
-            count(deliveries.count)
-            for delivery in deliveries { pendingDelivery(delivery) }
+            var groups: [ArraySlice<PendingDelivery>] = []
+            var start = deliveries.startIndex
+            for index in deliveries.indices.dropFirst()
+            where (deliveries[index].productID, deliveries[index].eventID) != (deliveries[start].productID, deliveries[start].eventID) {
+                groups.append(deliveries[start..<index])
+                start = index
+            }
+            if !deliveries.isEmpty { groups.append(deliveries[start...]) }
+            count(groups.count)
+            for group in groups {
+                id(group.first!.productID); id(group.first!.eventID)
+                count(group.count)
+                for delivery in group { id(delivery.id); id(delivery.webhookID) }
+            }
         case .deliveryFinished(let outcome): byte(20); deliveryOutcome(outcome)
         }
     }
@@ -457,7 +470,12 @@ extension BinaryReader {
         case 18: return .webhookDeleted(try id())
         case 19:
             var deliveries: [PendingDelivery] = []
-            for _ in 0..<(try count()) { deliveries.append(try pendingDelivery()) }
+            for _ in 0..<(try count()) {
+                let (productID, eventID) = (try id(), try id())
+                for _ in 0..<(try count()) {
+                    deliveries.append(PendingDelivery(id: try id(), webhookID: try id(), productID: productID, eventID: eventID))
+                }
+            }
             return .deliveriesQueued(deliveries)
         case 20: return .deliveryFinished(try deliveryOutcome())
         case let kind: throw DecodingError("unknown change kind \(kind)")
