@@ -11,9 +11,24 @@ struct AddressPolicy: Sendable {
     /// What each host name was judged, for a minute: a delivery checks its host before every
     /// attempt, and a resolver that takes a while must not make every attempt wait on it.
     private let judged = Judgements()
+    /// The threads the resolver blocks.
+    private let resolver: NIOThreadPool
 
-    init(allowPrivate: Bool) {
+    /// `resolver`: the answers to requests (``answering``) do not wait behind the sender's lookups (``sending``).
+    init(allowPrivate: Bool, resolver: NIOThreadPool = AddressPolicy.answering) {
         self.allowPrivate = allowPrivate
+        self.resolver = resolver
+    }
+
+    /// Threads for the lookups of requests that save or test a webhook.
+    static let answering = startedPool()
+    /// Threads for the lookups before each delivery's attempts.
+    static let sending = startedPool()
+
+    private static func startedPool() -> NIOThreadPool {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
     }
 
     /// Why a delivery to `url` may not be sent; nil when it may. Resolves the host (off the
@@ -25,7 +40,7 @@ struct AddressPolicy: Sendable {
         if let known = judged[host] { return known ? .privateAddress : nil }
         let addresses: [[UInt8]]
         do {
-            addresses = try await NIOThreadPool.singleton.runIfActive { Self.resolve(host) }
+            addresses = try await resolver.runIfActive { Self.resolve(host) }
         } catch {
             return .privateAddress
         }

@@ -33,19 +33,26 @@ public struct WebhookSender: Service {
     /// The client every sender shares, made once for the process: redirects are not followed (a
     /// receiver's redirect must not lead the server to an address it would refuse), and a
     /// connection that fails is not tried again within the attempt (the attempts are the retries).
-    public static let sharedClient: HTTPClient = {
+    public static let sharedClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+
+    /// The client of test deliveries, on an event loop of its own: its connections' name lookups
+    /// (each event loop makes them one at a time) never wait behind the sender's.
+    static let testClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup(numberOfThreads: 1)),
+                                       configuration: clientConfiguration)
+
+    private static var clientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
         configuration.timeout.connect = .seconds(5)
         configuration.connectionPool.retryConnectionEstablishment = false
         // Several webhooks often share a host (Slack's): each may have its deliveries under way at once.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+        return configuration
+    }
 
     public init(state: ServerState, allowPrivate: Bool, dashboardBase: String, metrics: ServerMetrics,
                 logger: Logger, client: HTTPClient = WebhookSender.sharedClient) {
         self.state = state
-        self.policy = AddressPolicy(allowPrivate: allowPrivate)
+        self.policy = AddressPolicy(allowPrivate: allowPrivate, resolver: AddressPolicy.sending)
         self.dashboardBase = dashboardBase
         self.metrics = metrics
         self.logger = logger
@@ -140,7 +147,7 @@ public struct WebhookSender: Service {
     }
 
     /// A test delivery: one attempt, now, journaled in the webhook's log.
-    static func test(_ webhook: Webhook, tracker: Tracker, policy: AddressPolicy, client: HTTPClient = sharedClient,
+    static func test(_ webhook: Webhook, tracker: Tracker, policy: AddressPolicy, client: HTTPClient = testClient,
                      logger: Logger) async throws(TrackerError) -> DeliveryOutcome {
         let id = tracker.newDeliveryID()
         let sender = Attempter(policy: policy, client: client, logger: logger)
