@@ -225,6 +225,7 @@ final class SteppedClock: WallClock {
     init(_ text: String) { time = Mutex(Timestamp(rfc3339: text)!) }
     func now() -> Timestamp { time.withLock { $0 } }
     func set(_ text: String) { time.withLock { $0 = Timestamp(rfc3339: text)! } }
+    func set(_ time: Timestamp) { self.time.withLock { $0 = time } }
 }
 
 @Suite("History as it was")
@@ -297,6 +298,77 @@ struct PointInTimeTests {
         }
         // Now is the live matrix.
         #expect(await fixture.tracker.stateMatrix(StateQuery(at: clock.now())) == fixture.tracker.stateMatrix(StateQuery()))
+    }
+
+    /// Deployments of "api" to two environments, one every 10 s, each finishing 35 s after it
+    /// started (so several are under way at once), every seventh failing: many blocks of the
+    /// index a past instant reads, and instants that cut through them anywhere.
+    static func overlappingDeployments(_ count: Int) -> [(time: Timestamp, input: DeploymentEventInput)] {
+        let origin = Timestamp(rfc3339: "2026-11-01T00:00:00Z")!.microseconds
+        var steps: [(time: Timestamp, input: DeploymentEventInput)] = []
+        for n in 0..<count {
+            let start = origin + Int64(n) * 10_000_000
+            let environment = n % 9 == 0 ? "staging" : "production"
+            func input(_ status: Status) -> DeploymentEventInput {
+                DeploymentEventInput(productName: "api", version: "1.\(n)", environmentName: environment, status: status,
+                                     [.invokeID: "run-\(n)"])
+            }
+            steps.append((Timestamp(microseconds: start), input(.started)))
+            steps.append((Timestamp(microseconds: start + 35_000_000), input(n % 7 == 3 ? .failed : .completed)))
+        }
+        return steps
+    }
+
+    /// Each cell as text: current version, latest version and status.
+    static func cellTexts(_ matrix: StateMatrix) -> [String: String] {
+        cells(matrix).mapValues { "\($0.0 ?? "-") \($0.1) \($0.2)" }
+    }
+
+    @Test("A past instant gives what a server that had only the events recorded by then answers now, across many deployments")
+    func matrixAsOfAgreesWithReplay() async throws {
+        let steps = Self.overlappingDeployments(120).enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
+            .map(\.element)
+        let clock = SteppedClock("2026-11-01T00:00:00Z")
+        let full = TrackerFixture(clock: clock)
+        for step in steps {
+            clock.set(step.time)
+            _ = try await full.tracker.record(step.input)
+        }
+        let replayClock = SteppedClock("2026-11-01T00:00:00Z")
+        let replay = TrackerFixture(clock: replayClock)
+        var fed = 0
+        var instant = Timestamp(microseconds: steps[0].time.microseconds - 5_000_000)
+        var compared = 0
+        while instant <= steps.last!.time {
+            while fed < steps.count, steps[fed].time <= instant {
+                replayClock.set(steps[fed].time)
+                _ = try await replay.tracker.record(steps[fed].input)
+                fed += 1
+            }
+            let then = Self.cellTexts(await full.tracker.stateMatrix(StateQuery(at: instant)))
+            #expect(then == Self.cellTexts(await replay.tracker.stateMatrix(StateQuery())), "at \(instant.rfc3339)")
+            compared += then.isEmpty ? 0 : 1
+            instant = Timestamp(microseconds: instant.microseconds + 7_000_000)
+        }
+        #expect(compared > 150)
+    }
+
+    @Test("A past instant of imported history, recorded out of order, gives what a server that imported only what was recorded by then answers")
+    func importedMatrixAsOfAgreesWithReplay() async throws {
+        // Newest deployments first, each one's own events in order: the index's blocks then hold
+        // deployments known at times that do not ascend.
+        let pairs = Self.overlappingDeployments(100)
+        let events = stride(from: pairs.count - 2, through: 0, by: -2).flatMap { [pairs[$0], pairs[$0 + 1]] }
+        let full = TrackerFixture()
+        _ = try await full.tracker.importEvents(events.map { .deployment($0.input, recordedAt: $0.time) })
+        for seconds in stride(from: -5, through: 1_050, by: 13) {
+            let instant = Timestamp(microseconds: pairs[0].time.microseconds + Int64(seconds) * 1_000_000)
+            let known = events.filter { $0.time <= instant }
+            let replay = TrackerFixture()
+            if !known.isEmpty { _ = try await replay.tracker.importEvents(known.map { .deployment($0.input, recordedAt: $0.time) }) }
+            #expect(Self.cellTexts(await full.tracker.stateMatrix(StateQuery(at: instant)))
+                    == Self.cellTexts(await replay.tracker.stateMatrix(StateQuery())), "at \(instant.rfc3339)")
+        }
     }
 
     @Test("A version as it was: its builds then, and where it was current then")

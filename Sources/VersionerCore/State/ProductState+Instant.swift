@@ -27,8 +27,12 @@ extension ProductState {
         if record.createdAt > instant { return nil }
         if record.lastRecordedAt <= instant { return record }
         var result: Record?
-        for event in events where event.recordedAt <= instant {
-            guard let given = input(event) else { continue }
+        // Its events are the log's between its id (issued just before its first event's: ids
+        // ascend with the log) and its last event's, not the whole log.
+        let start = events.partitionPoint { $0.id > record.id }
+        for event in events[start...] {
+            if event.id > record.lastEventID { break }
+            guard event.recordedAt <= instant, let given = input(event) else { continue }
             if result == nil {
                 result = record
                 result!.details = RecordDetails(of: given)
@@ -48,42 +52,66 @@ extension ProductState {
     /// the deployments known then; only the environments `allowed` admits.
     public func environmentSlots(asOf instant: Timestamp, allowed: (EntityID) -> Bool) -> [EntityID: (current: Deployment?, latest: Deployment)] {
         var result: [EntityID: (current: Deployment?, latest: Deployment)] = [:]
+        forEachSlot(asOf: instant, where: allowed) { result[$0] = ($1, $2) }
+        return result
+    }
+
+    /// Hands `body` each environment `allowed` admits that had deployments at `instant`, with
+    /// its current and latest deployment then (as ``environmentSlots(asOf:allowed:)``, without
+    /// building a dictionary of them).
+    public func forEachSlot(asOf instant: Timestamp, where allowed: (EntityID) -> Bool,
+                            _ body: (_ environmentID: EntityID, _ current: Deployment?, _ latest: Deployment) -> Void) {
         for environmentID in slotEnvironmentIDs where allowed(environmentID) {
             let positions = deploymentPositions(environmentID: environmentID)
-            let times = instantTimes(environmentID: environmentID)
-            // Every one is looked at (an import records history at its own recording times, so
-            // those known by then are not always the first), in one pass over packed times; only
-            // a deployment touched after the instant is rebuilt from its events (rare).
-            var rebuilt: [Int: Deployment] = [:]
+            let index = instantTimes(environmentID: environmentID)
+            let times = index.times
+            // Ties go to the later position, as the slots of now do.
             var latest: (moment: Timestamp, position: Int)?
             var current: (completion: Timestamp, position: Int)?
-            for index in times.indices where times[index].createdAt <= instant {
-                let position = positions[index]
-                var moment = times[index].moment
-                var completion = times[index].completion
-                if times[index].lastRecordedAt > instant {
-                    guard let then = deployment(at: position, asOf: instant) else { continue }
-                    rebuilt[position] = then
-                    moment = EnvironmentHistory.moment(of: then)
-                    completion = then.status == .completed ? then.completedAt ?? then.lastRecordedAt : .leastTime
-                }
+            func note(_ position: Int, moment: Timestamp) {
                 if latest.map({ (moment, position) > ($0.moment, $0.position) }) ?? true { latest = (moment, position) }
+            }
+            func note(_ position: Int, completion: Timestamp) {
                 if completion > .leastTime, current.map({ (completion, position) > ($0.completion, $0.position) }) ?? true {
                     current = (completion, position)
                 }
             }
+            // Deployments are not known in position order (an import records history at its
+            // own recording times), so every block is looked at; only a deployment that
+            // received an event after the instant is rebuilt from its events.
+            var rebuilt: [Int: Deployment] = [:]
+            for (number, block) in index.blocks.enumerated() where block.firstCreated <= instant {
+                if block.lastRecorded <= instant {
+                    note(positions[Int(block.latest)], moment: times[Int(block.latest)].moment)
+                    if block.current >= 0 { note(positions[Int(block.current)], completion: times[Int(block.current)].completion) }
+                    continue
+                }
+                for entry in index.indices(ofBlock: number) where times[entry].createdAt <= instant {
+                    let position = positions[entry]
+                    guard times[entry].lastRecordedAt > instant else {
+                        note(position, moment: times[entry].moment)
+                        note(position, completion: times[entry].completion)
+                        continue
+                    }
+                    guard let then = deployment(at: position, asOf: instant) else { continue }
+                    rebuilt[position] = then
+                    let times = DeploymentTimes(then)
+                    note(position, moment: times.moment)
+                    note(position, completion: times.completion)
+                }
+            }
             if let latest {
-                result[environmentID] = (current.map { rebuilt[$0.position] ?? deployments[$0.position] },
-                                         rebuilt[latest.position] ?? deployments[latest.position])
+                body(environmentID, current.map { rebuilt[$0.position] ?? deployments[$0.position] },
+                     rebuilt[latest.position] ?? deployments[latest.position])
             }
         }
-        return result
     }
 }
 
 /// A deployment or a build: a record its events are laid over.
 protocol EventRecord {
     associatedtype Field: EventField
+    var id: EntityID { get }
     var details: RecordDetails<Field> { get set }
     var createdAt: Timestamp { get set }
     var lastEventID: EntityID { get set }

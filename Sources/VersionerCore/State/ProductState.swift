@@ -29,8 +29,8 @@ public struct ProductState: Sendable {
     /// All its deployments by their own time, oldest first (a list over every environment).
     private var productTimeline: [Int32] = []
     /// Each environment's deployments' times, beside `deploymentsByEnvironment` (same order),
-    /// packed: what a matrix of a past instant scans, in one pass over contiguous memory.
-    private var instantTimes: [EntityID: [DeploymentTimes]] = [:]
+    /// packed and summed up by blocks: what a matrix of a past instant reads.
+    private var instantTimes: [EntityID: InstantTimes] = [:]
     private var openDeployments: [EnvironmentVersion: [Int]] = [:]
     /// The pending and started deployments to each environment, oldest first (concurrency rules).
     private var openByEnvironment: [EntityID: [Int]] = [:]
@@ -202,6 +202,14 @@ public struct ProductState: Sendable {
     /// The environments this product has been deployed to (without copying their deployments).
     public var slotEnvironmentIDs: Dictionary<EntityID, EnvironmentSlot>.Keys { slots.keys }
 
+    /// Hands `body` each environment this product has been deployed to, with its current and
+    /// latest deployments, without building a dictionary of them.
+    public func forEachSlot(_ body: (_ environmentID: EntityID, _ current: Deployment?, _ latest: Deployment) -> Void) {
+        for (environmentID, slot) in slots {
+            body(environmentID, slot.current.map { deployments[$0] }, deployments[slot.latest])
+        }
+    }
+
     /// The environments this product has been deployed to, with their current and latest deployments.
     public var environmentSlots: [EntityID: (current: Deployment?, latest: Deployment)] {
         slots.mapValues { slot in (slot.current.map { deployments[$0] }, deployments[slot.latest]) }
@@ -314,16 +322,16 @@ public struct ProductState: Sendable {
         let deployment = deployments[position]
         let times = DeploymentTimes(deployment)
         if isNew {
-            instantTimes[deployment.environmentID, default: []].append(times)
+            instantTimes[deployment.environmentID, default: InstantTimes()].append(times)
         } else if let positions = deploymentsByEnvironment[deployment.environmentID] {
             let index = positions.partitionPoint { $0 >= position }
-            instantTimes[deployment.environmentID]![index] = times
+            instantTimes[deployment.environmentID]!.update(at: index, times)
         }
     }
 
     /// An environment's deployments' packed times, in the order of ``deploymentPositions(environmentID:)``.
-    public func instantTimes(environmentID: EntityID) -> [DeploymentTimes] {
-        instantTimes[environmentID] ?? []
+    func instantTimes(environmentID: EntityID) -> InstantTimes {
+        instantTimes[environmentID] ?? InstantTimes()
     }
 
     /// Puts the deployment at `position` in its environment's timeline: at the end, as a rule;
@@ -555,7 +563,7 @@ public struct ProductState: Sendable {
             }
         }
         slots = deploymentsByEnvironment.mapValues(workedOutSlot)
-        instantTimes = deploymentsByEnvironment.mapValues { positions in positions.map { DeploymentTimes(deployments[$0]) } }
+        instantTimes = deploymentsByEnvironment.mapValues { positions in InstantTimes(positions.map { DeploymentTimes(deployments[$0]) }) }
         timelines = deploymentsByEnvironment.mapValues { positions in
             positions.sorted { Self.timeKey(deployments[$0]) < Self.timeKey(deployments[$1]) }.map { Int32($0) }
         }

@@ -391,6 +391,21 @@ struct ShardContents {
     let catalog: CatalogState
 
     /// The products a filter names: the one product, or all of them.
+    /// `transform` of each product held here (of the one named `name`, when given), without the
+    /// nils; each is read in place, where ``products(named:)`` copies every product's state first.
+    func compactMapProducts<T>(named name: String?, _ transform: (ProductState) -> T?) -> [T] {
+        if let name {
+            return productIDsByName[name].flatMap { products[$0] }.flatMap(transform).map { [$0] } ?? []
+        }
+        var result: [T] = []
+        result.reserveCapacity(products.count)
+        let values = products.values
+        for index in values.indices {
+            if let value = transform(values[index]) { result.append(value) }
+        }
+        return result
+    }
+
     func products(named name: String?) -> [ProductState] {
         if let name {
             return productIDsByName[name].flatMap { products[$0] }.map { [$0] } ?? []

@@ -567,15 +567,13 @@ public final class Tracker: Sendable {
 
     /// What is deployed where (`GET /state/`).
     public func stateMatrix(_ query: StateQuery) async -> StateMatrix {
-        let (shown, allowed) = matrixEnvironments(query)
+        let shown = matrixEnvironments(query)
         let rows = await gather(product: query.product) { contents in
-            contents.products(named: query.product).compactMap {
-                Self.matrixCells(of: $0, allowed: allowed, asOf: query.at, in: contents)
-            }
+            contents.compactMapProducts(named: query.product) { Self.matrixCells(of: $0, shown: shown, asOf: query.at, in: contents) }
         }.flatMap { $0 }
-        let used = Set(rows.flatMap { $0.1.keys })
-        let environments = Self.columnOrder(shown.filter { used.contains($0.id) })
-        return StateMatrix(environments: environments, products: Self.matrixRows(rows, environments: environments))
+        let used = Set(rows.lazy.flatMap { $0.cells.lazy.map(\.environment.id) })
+        let environments = Self.columnOrder(shown.values.filter { used.contains($0.id) })
+        return StateMatrix(environments: environments, products: Self.matrixRows(rows))
     }
 
     /// One page of the state matrix (what the dashboard shows): the products whose names
@@ -583,7 +581,7 @@ public final class Tracker: Sendable {
     /// environments of all those products as its columns; and how many products there are.
     /// Only the page's rows are built, so a page costs little however many products there are.
     public func stateMatrixPage(_ query: StateQuery, nameContains: String?, offset: Int, limit: Int) async -> (matrix: StateMatrix, total: Int) {
-        let (shown, allowed) = matrixEnvironments(query)
+        let shown = matrixEnvironments(query)
         let wanted = nameContains.map { $0.lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
         let parts = await gather(product: query.product) { contents in
             // By index, reading in place: a copy of each product's state would retain all it holds.
@@ -594,57 +592,74 @@ public final class Tracker: Sendable {
                 let product = products[index].product
                 if let name = query.product, product.name != name { continue }
                 if let wanted, !product.name.lowercased().contains(wanted) { continue }
-                var shown = false
-                for environmentID in products[index].slotEnvironmentIDs where allowed.contains(environmentID) {
+                var listed = false
+                for environmentID in products[index].slotEnvironmentIDs where shown[environmentID] != nil {
                     used.insert(environmentID)
-                    shown = true
+                    listed = true
                 }
-                if shown { candidates.append((product.name, product.id)) }
+                if listed { candidates.append((product.name, product.id)) }
             }
             return (candidates: candidates, used: used)
         }
         let candidates = parts.flatMap(\.candidates).sorted { ($0.name, $0.id) < ($1.name, $1.id) }
         let used = parts.reduce(into: Set<EntityID>()) { $0.formUnion($1.used) }
-        let environments = Self.columnOrder(shown.filter { used.contains($0.id) })
+        let environments = Self.columnOrder(shown.values.filter { used.contains($0.id) })
         let page = Set(candidates.dropFirst(offset).prefix(limit).map(\.id))
         let rows = await gather { contents in
-            page.compactMap { id in contents.products[id].flatMap { Self.matrixCells(of: $0, allowed: allowed, asOf: nil, in: contents) } }
+            page.compactMap { id in contents.products[id].flatMap { Self.matrixCells(of: $0, shown: shown, asOf: nil, in: contents) } }
         }.flatMap { $0 }
-        return (StateMatrix(environments: environments, products: Self.matrixRows(rows, environments: environments)), candidates.count)
+        return (StateMatrix(environments: environments, products: Self.matrixRows(rows)), candidates.count)
     }
 
-    /// The environments a matrix query shows, and their ids.
-    private func matrixEnvironments(_ query: StateQuery) -> (shown: [Environment], allowed: Set<EntityID>) {
-        let shown = services.catalog.snapshot.environments.values.filter {
-            (query.environment == nil || $0.name == query.environment) && (query.type == nil || $0.type == query.type)
+    /// The environments a matrix query shows, by id.
+    private func matrixEnvironments(_ query: StateQuery) -> [EntityID: Environment] {
+        services.catalog.snapshot.environments.filter {
+            (query.environment == nil || $0.value.name == query.environment) && (query.type == nil || $0.value.type == query.type)
         }
-        return (Array(shown), Set(shown.map(\.id)))
     }
 
-    /// A product's cells in the allowed environments; nil when it has none.
+    /// A product's cells in the environments shown, in column order; nil when it has none.
     /// As of `instant` when given (docs/API.md §10): only what was recorded by then.
-    private static func matrixCells(of state: ProductState, allowed: Set<EntityID>, asOf instant: Timestamp?,
-                                    in contents: ShardContents) -> (Product, [EntityID: StateCell])? {
-        var cells: [EntityID: StateCell] = [:]
-        let slots = instant.map { state.environmentSlots(asOf: $0, allowed: allowed.contains) } ?? state.environmentSlots
-        for (environmentID, slot) in slots where allowed.contains(environmentID) {
-            cells[environmentID] = StateCell(current: slot.current.map { contents.view($0, in: state) },
-                                             latest: contents.view(slot.latest, in: state))
+    private static func matrixCells(of state: ProductState, shown: [EntityID: Environment], asOf instant: Timestamp?,
+                                    in contents: ShardContents) -> (product: Product, cells: [(environment: Environment, cell: StateCell)])? {
+        var cells: [(environment: Environment, cell: StateCell)] = []
+        func add(_ environmentID: EntityID, current: Deployment?, latest: Deployment) {
+            guard let environment = shown[environmentID] else { return }
+            cells.append((environment, StateCell(current: current.map { contents.view($0, in: state) },
+                                                 latest: contents.view(latest, in: state))))
         }
-        return cells.isEmpty ? nil : (state.product, cells)
+        if let instant {
+            state.forEachSlot(asOf: instant, where: { shown[$0] != nil }, add)
+        } else {
+            state.forEachSlot(add)
+        }
+        guard !cells.isEmpty else { return nil }
+        cells.sort { columnPrecedes($0.environment, $1.environment) }
+        return (state.product, cells)
     }
 
     /// Columns from dev to production, then the others; by name within a type.
-    private static func columnOrder(_ environments: [Environment]) -> [Environment] {
-        environments.sorted { ($0.type.displayRank, $0.name, $0.id) < ($1.type.displayRank, $1.name, $1.id) }
+    private static func columnOrder(_ environments: some Sequence<Environment>) -> [Environment] {
+        environments.sorted(by: columnPrecedes)
     }
 
-    /// Rows by product name, each with its cells in column order and its drift.
-    private static func matrixRows(_ rows: [(Product, [EntityID: StateCell])], environments: [Environment]) -> [ProductStateRow] {
-        rows.sorted { ($0.0.name, $0.0.id) < ($1.0.name, $1.0.id) }.map { product, cells in
-            let ordered = environments.compactMap { environment in cells[environment.id].map { (environment, $0) } }
-            let currentVersions = Set(ordered.compactMap { $0.1.current?.deployment.versionID })
-            return ProductStateRow(product: product, cells: ordered, drift: currentVersions.count > 1)
+    private static func columnPrecedes(_ a: Environment, _ b: Environment) -> Bool {
+        (a.type.displayRank, a.name, a.id) < (b.type.displayRank, b.name, b.id)
+    }
+
+    /// Rows by product name, each with its cells (in column order) and its drift.
+    private static func matrixRows(_ rows: [(product: Product, cells: [(environment: Environment, cell: StateCell)])]) -> [ProductStateRow] {
+        var rows = rows
+        rows.sort { ($0.product.name, $0.product.id) < ($1.product.name, $1.product.id) }
+        return rows.map { product, cells in
+            var first: EntityID?
+            var drift = false
+            for (_, cell) in cells {
+                guard let version = cell.current?.deployment.versionID else { continue }
+                if let first, first != version { drift = true; break }
+                first = version
+            }
+            return ProductStateRow(product: product, cells: cells, drift: drift)
         }
     }
 
