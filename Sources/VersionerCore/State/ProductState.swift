@@ -210,11 +210,6 @@ public struct ProductState: Sendable {
         }
     }
 
-    /// The environments this product has been deployed to, with their current and latest deployments.
-    public var environmentSlots: [EntityID: (current: Deployment?, latest: Deployment)] {
-        slots.mapValues { slot in (slot.current.map { deployments[$0] }, deployments[slot.latest]) }
-    }
-
     /// The environments where `versionID` is the current version, with the deployment that put it there.
     public func currentDeployments(ofVersion versionID: EntityID) -> [Deployment] {
         slots.values.compactMap { slot in
