@@ -34,19 +34,20 @@ struct InstantTimes: Sendable {
     /// Adds the times of the environment's newest deployment.
     mutating func append(_ deployment: DeploymentTimes) {
         times.append(deployment)
-        let start = (times.count - 1) / Self.blockSize * Self.blockSize
-        if start / Self.blockSize == blocks.count {
-            blocks.append(summary(from: start))
-        } else {
-            blocks[start / Self.blockSize] = summary(from: start)
-        }
+        resummarize(at: times.count - 1)
     }
 
     /// Replaces the times at `index` (its deployment received an event).
     mutating func update(at index: Int, _ deployment: DeploymentTimes) {
         times[index] = deployment
-        let start = index / Self.blockSize * Self.blockSize
-        blocks[start / Self.blockSize] = summary(from: start)
+        resummarize(at: index)
+    }
+
+    /// Works out again the summary of the block that holds `index` (a new one past the last).
+    private mutating func resummarize(at index: Int) {
+        let block = index / Self.blockSize
+        let summary = summary(from: block * Self.blockSize)
+        if block == blocks.count { blocks.append(summary) } else { blocks[block] = summary }
     }
 
     /// The summary of the block that starts at `start`.

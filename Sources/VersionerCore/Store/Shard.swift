@@ -390,7 +390,6 @@ struct ShardContents {
     let productIDsByName: [String: EntityID]
     let catalog: CatalogState
 
-    /// The products a filter names: the one product, or all of them.
     /// `transform` of each product held here (of the one named `name`, when given), without the
     /// nils; each is read in place, where ``products(named:)`` copies every product's state first.
     func compactMapProducts<T>(named name: String?, _ transform: (ProductState) -> T?) -> [T] {
@@ -406,6 +405,7 @@ struct ShardContents {
         return result
     }
 
+    /// The products a filter names: the one product, or all of them.
     func products(named name: String?) -> [ProductState] {
         if let name {
             return productIDsByName[name].flatMap { products[$0] }.map { [$0] } ?? []
