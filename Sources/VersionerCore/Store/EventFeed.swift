@@ -12,12 +12,19 @@ import Synchronization
 /// rings each consumer's doorbell, so a hundred consumers cost an event a hundred appends, and a
 /// consumer that is busy writing takes every event that arrived meanwhile at once.
 public final class EventFeed: Sendable {
-    /// One accepted event and the journal sequence of its change.
-    public struct Item: Sendable {
+    /// One accepted event and the journal sequence of its change. A class: every consumer's
+    /// queue holds the same item, and queueing it costs one reference instead of a copy of the
+    /// event's every string.
+    public final class Item: Sendable {
         public let sequence: UInt64
         public let event: EventView
         /// The event as consumers send it, made by the first that needs it and shared by all.
         public let message = Memo()
+
+        public init(sequence: UInt64, event: EventView) {
+            self.sequence = sequence
+            self.event = event
+        }
     }
 
     /// A value made once, on first use, and shared.
@@ -70,12 +77,19 @@ public final class EventFeed: Sendable {
     /// How many events may be queued for one consumer before it is cut off.
     public let consumerLimit: Int
 
-    private struct Consumer {
+    /// A class, changed in place under the feed's lock: publishing to a hundred consumers then
+    /// copies none of them.
+    private final class Consumer {
         let accepts: @Sendable (Item) -> Bool
         let doorbell: AsyncStream<Void>.Continuation
         var queued: [Item] = []
         var heartbeat = false
         var ended = false
+
+        init(accepts: @escaping @Sendable (Item) -> Bool, doorbell: AsyncStream<Void>.Continuation) {
+            self.accepts = accepts
+            self.doorbell = doorbell
+        }
     }
 
     private struct State {
@@ -108,8 +122,8 @@ public final class EventFeed: Sendable {
                 state.oldest = (state.oldest + 1) % windowSize
             }
             var finished: [AsyncStream<Void>.Continuation] = []
-            for id in Array(state.consumers.keys) where !state.consumers[id]!.ended && state.consumers[id]!.accepts(item) {
-                if let cutOff = queue(item, for: id, in: &state) { finished.append(cutOff) }
+            for consumer in state.consumers.values where !consumer.ended && consumer.accepts(item) {
+                if let cutOff = queue(item, for: consumer) { finished.append(cutOff) }
             }
             return finished
         }
@@ -117,21 +131,22 @@ public final class EventFeed: Sendable {
         for doorbell in finished { doorbell.finish() }
     }
 
-    /// Queues `item` for consumer `id` and rings; returns its doorbell to finish when this cut it off.
-    private func queue(_ item: Item, for id: UInt64, in state: inout State) -> AsyncStream<Void>.Continuation? {
-        let queued = state.consumers[id]!.queued.count
-        guard queued < consumerLimit else { return cutOff(id, in: &state) }
-        state.consumers[id]!.queued.append(item)
+    /// Queues `item` for `consumer` and rings; returns its doorbell to finish when this cut it off.
+    /// Called under the feed's lock.
+    private func queue(_ item: Item, for consumer: Consumer) -> AsyncStream<Void>.Continuation? {
+        let queued = consumer.queued.count
+        guard queued < consumerLimit else { return cutOff(consumer) }
+        consumer.queued.append(item)
         // A queue that was not empty has rung already: the consumer takes everything at once.
-        if queued == 0 { state.consumers[id]!.doorbell.yield() }
+        if queued == 0 { consumer.doorbell.yield() }
         return nil
     }
 
-    private func cutOff(_ id: UInt64, in state: inout State) -> AsyncStream<Void>.Continuation {
-        state.consumers[id]!.ended = true
-        let doorbell = state.consumers[id]!.doorbell
-        doorbell.yield()  // so that it comes for what it is still owed, and learns it has ended
-        return doorbell
+    /// Called under the feed's lock.
+    private func cutOff(_ consumer: Consumer) -> AsyncStream<Void>.Continuation {
+        consumer.ended = true
+        consumer.doorbell.yield()  // so that it comes for what it is still owed, and learns it has ended
+        return consumer.doorbell
     }
 
     /// Subscribes to the events `accepts` selects: first those of the window after the event
@@ -142,13 +157,14 @@ public final class EventFeed: Sendable {
         let (id, finished): (UInt64, AsyncStream<Void>.Continuation?) = state.withLock { state in
             let id = state.nextConsumer
             state.nextConsumer += 1
-            state.consumers[id] = Consumer(accepts: accepts, doorbell: continuation)
+            let consumer = Consumer(accepts: accepts, doorbell: continuation)
+            state.consumers[id] = consumer
             guard let after else { return (id, nil) }
             let window = state.window
             let backlog = window.lastIndex(where: { $0.sequence == after }).map { window[($0 + 1)...] }
                 ?? window.filter { $0.sequence > after }[...]
             for item in backlog where accepts(item) {
-                if let cutOff = queue(item, for: id, in: &state) { return (id, cutOff) }
+                if let cutOff = queue(item, for: consumer) { return (id, cutOff) }
             }
             return (id, nil)
         }
@@ -163,14 +179,15 @@ public final class EventFeed: Sendable {
 
     fileprivate func take(_ id: UInt64) -> Batch {
         state.withLock { state in
-            guard var consumer = state.consumers[id] else { return Batch(ended: true) }
+            guard let consumer = state.consumers[id] else { return Batch(ended: true) }
             let batch = Batch(events: consumer.queued, heartbeat: consumer.heartbeat, ended: consumer.ended)
             if consumer.ended {
                 state.consumers[id] = nil
             } else {
-                consumer.queued.removeAll(keepingCapacity: true)
+                // A new array: the batch keeps the old one.
+                consumer.queued = []
+                consumer.queued.reserveCapacity(batch.events.count)
                 consumer.heartbeat = false
-                state.consumers[id] = consumer
             }
             return batch
         }
@@ -179,8 +196,8 @@ public final class EventFeed: Sendable {
     fileprivate func beat(_ id: UInt64) {
         let finished: AsyncStream<Void>.Continuation? = state.withLock { state in
             guard let consumer = state.consumers[id], !consumer.ended else { return nil }
-            guard consumer.queued.count < consumerLimit else { return cutOff(id, in: &state) }
-            state.consumers[id]!.heartbeat = true
+            guard consumer.queued.count < consumerLimit else { return cutOff(consumer) }
+            consumer.heartbeat = true
             consumer.doorbell.yield()
             return nil
         }
@@ -191,7 +208,7 @@ public final class EventFeed: Sendable {
     /// is owed, then its stream ends, and its client resumes elsewhere with the last sequence.
     public func close() {
         let finished: [AsyncStream<Void>.Continuation] = state.withLock { state in
-            state.consumers.keys.filter { !state.consumers[$0]!.ended }.map { cutOff($0, in: &state) }
+            state.consumers.values.filter { !$0.ended }.map { cutOff($0) }
         }
         for doorbell in finished { doorbell.finish() }
     }
@@ -199,7 +216,7 @@ public final class EventFeed: Sendable {
     fileprivate func end(_ id: UInt64) {
         let finished: AsyncStream<Void>.Continuation? = state.withLock { state in
             guard let consumer = state.consumers[id], !consumer.ended else { return nil }
-            return cutOff(id, in: &state)
+            return cutOff(consumer)
         }
         finished?.finish()
     }

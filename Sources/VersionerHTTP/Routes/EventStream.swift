@@ -53,10 +53,8 @@ enum EventStream {
                         for await _ in subscription.doorbell {
                             try await Task.sleep(for: coalescing)
                             let batch = subscription.take()
-                            var bytes: [UInt8] = []
-                            for item in batch.events { bytes += item.message.get { message(item) } }
-                            if batch.heartbeat { bytes += Array(": heartbeat\n\n".utf8) }
-                            if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+                            let buffers = wire(batch)
+                            if !buffers.isEmpty { try await writer.write(contentsOf: buffers) }
                             if batch.ended { break }
                         }
                         group.cancelAll()
@@ -67,6 +65,33 @@ enum EventStream {
                 try await writer.finish(nil)
             })
         }
+    }
+
+    /// How large one buffer of a batch grows. Small enough for the allocator to reuse freed
+    /// ones: a buffer of a whole busy batch (hundreds of KB) is a fresh mapping each time, and
+    /// faulting its pages in cost more than copying into them.
+    static let bufferSize = 64 * 1024
+
+    /// A batch's messages (and heartbeat), copied once into buffers of up to ``bufferSize``
+    /// (a larger message gets one of its own); empty when there is nothing to send.
+    static func wire(_ batch: EventFeed.Batch) -> [ByteBuffer] {
+        var messages = batch.events.map { item in item.message.get { message(item) } }
+        if batch.heartbeat { messages.append(Array(": heartbeat\n\n".utf8)) }
+        var buffers: [ByteBuffer] = []
+        var start = messages.startIndex
+        while start < messages.endIndex {
+            var end = start + 1
+            var size = messages[start].count
+            while end < messages.endIndex, size + messages[end].count <= bufferSize {
+                size += messages[end].count
+                end += 1
+            }
+            var buffer = ByteBufferAllocator().buffer(capacity: size)
+            for message in messages[start..<end] { buffer.writeBytes(message) }
+            buffers.append(buffer)
+            start = end
+        }
+        return buffers
     }
 
     /// One event's message of the stream.
