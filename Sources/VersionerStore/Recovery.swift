@@ -136,9 +136,11 @@ public struct ReplayState: Sendable {
             applyToProduct(event.productID, change, sequence)
             // Noting a request again is harmless: a snapshot may hold it already.
             if let tag = event.request { state.requests.noteEvent(tag, subject: .deployment(event.deploymentID), at: event.recordedAt) }
+            state.outbox.queue(event.deliveries)
         case .buildEvent(let event):
             applyToProduct(event.productID, change, sequence)
             if let tag = event.request { state.requests.noteEvent(tag, subject: .build(event.buildID), at: event.recordedAt) }
+            state.outbox.queue(event.deliveries)
         case .requestAnswered(let answered):
             state.requests.apply(answered)
         case .webhookSaved(let webhook):

@@ -17,6 +17,10 @@ struct FollowerTests {
     /// Every kind of change, including renames and deletions that move names between products.
     func writeHistory(_ fixture: TrackerFixture) async throws {
         let tracker = fixture.tracker
+        // A webhook for production's events: those events owe it deliveries.
+        let webhook = try tracker.newWebhook(WebhookTests.body(["name": .string("prod"), "url": .string("https://example.com/hook"),
+                                                                 "events": .array([.string("*")]), "environments": .array([.string("production")])]))
+        try await tracker.saveWebhook(webhook, isNew: true)
         try await fixture.deploy("api", "1.0.0", to: "staging", .completed, sha: "a" + String(repeating: "1", count: 39))
         try await fixture.deploy("api", "1.0.0", to: "production", .started, invokeID: "run-1")
         try await fixture.deploy("api", "1.0.0", to: "production", .completed, invokeID: "run-1")
@@ -83,6 +87,10 @@ struct FollowerTests {
         #expect(await follower.product(named: "billing") == nil)
         #expect(await follower.product(named: "payments") != nil)
         #expect(await follower.product(named: "gone") == nil)
+        // The deliveries production's events owe, in the writer's order.
+        let owed = owner.tracker.outbox.withState(\.pending)
+        #expect(owed.count >= 3)
+        #expect(follower.outbox.withState(\.pending) == owed)
     }
 
     @Test("A follower that takes over writes after what it followed: names stay unique, ids keep increasing")

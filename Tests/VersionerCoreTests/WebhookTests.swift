@@ -137,7 +137,7 @@ struct WebhookTests {
         #expect(outbox.pendingCount(webhookID: EntityID(high: 1, low: 2)) == 1)
     }
 
-    @Test("An accepted event owes each webhook that wants it one delivery, journaled after it; imports owe none")
+    @Test("An accepted event owes each webhook that wants it one delivery, journaled in its own record; imports owe none")
     func trackerOwes() async throws {
         let fixture = TrackerFixture()
         let tracker = fixture.tracker
@@ -154,14 +154,13 @@ struct WebhookTests {
         let owed = tracker.outbox.withState(\.pending)
         #expect(owed.filter { $0.webhookID == all.id }.map(\.eventID) == [completed.eventID, failed.eventID])
         #expect(owed.filter { $0.webhookID == failures.id }.map(\.eventID) == [failed.eventID])
-        // The deliveries come right after their event in the journal.
-        let changes = fixture.journal.changes
-        let eventIndex = try #require(changes.firstIndex { if case .deploymentEvent(let e) = $0 { e.eventID == failed.eventID } else { false } })
-        guard case .deliveriesQueued(let queued) = changes[eventIndex + 1] else {
-            Issue.record("no deliveries after the event")
-            return
+        // The deliveries are journaled in their event's own record; the imported event owes none.
+        let events = fixture.journal.changes.compactMap { change -> AcceptedDeploymentEvent? in
+            if case .deploymentEvent(let event) = change { event } else { nil }
         }
-        #expect(Set(queued.map(\.webhookID)) == [all.id, failures.id])
+        #expect(events.map { Set($0.deliveries.map(\.webhookID)) } == [[all.id], [all.id, failures.id], []])
+        #expect(events.allSatisfy { event in event.deliveries.allSatisfy { $0.eventID == event.eventID && $0.productID == event.productID } })
+        #expect(!fixture.journal.changes.contains { if case .deliveriesQueued = $0 { true } else { false } })
 
         // The journal replayed gives the same outbox, and a delivery finished is owed no more.
         let delivered = owed[0]

@@ -60,6 +60,17 @@ struct JournalTests {
         tagged.request = RequestTag(key: .explicit(client: "admin", key: "k-1"), digest: Array(0..<32))
         var taggedBuild = build
         taggedBuild.request = RequestTag(key: .implicit(client: "c", digest: [1, 2]), digest: [1, 2])
+        // Events with the deliveries they owe: each names its own event and product.
+        func deliveries(_ eventID: EntityID, _ productID: EntityID) -> [PendingDelivery] {
+            [PendingDelivery(id: EntityID(high: 30, low: eventID.low), webhookID: EntityID(high: 12, low: 13), productID: productID, eventID: eventID),
+             PendingDelivery(id: EntityID(high: 31, low: eventID.low), webhookID: EntityID(high: 12, low: 14), productID: productID, eventID: eventID)]
+        }
+        var owingDeployment = deployment
+        owingDeployment.deliveries = deliveries(deployment.eventID, deployment.productID)
+        var owingTagged = tagged
+        owingTagged.deliveries = Array(deliveries(tagged.eventID, tagged.productID).prefix(1))
+        var owingBuild = taggedBuild
+        owingBuild.deliveries = deliveries(taggedBuild.eventID, taggedBuild.productID)
         let answered = AnsweredRequest(key: .explicit(client: "c", key: "k"), entry: RequestEntry(
             digest: [9, 9], acceptedAt: Timestamp(microseconds: 3), subject: .build(build.buildID),
             answer: StoredAnswer(status: 201, body: Array(#"{"a": 1}"#.utf8))))
@@ -85,6 +96,7 @@ struct JournalTests {
                                PendingDelivery(id: EntityID(high: 21, low: 3), webhookID: EntityID(high: 12, low: 13),
                                                productID: EntityID(high: 7, low: 7), eventID: build.eventID)]),
             .deliveriesQueued([]),
+            .deploymentEvent(owingDeployment), .deploymentEvent(owingTagged), .buildEvent(owingBuild),
             .deliveryFinished(DeliveryOutcome(deliveryID: EntityID(high: 20, low: 1), webhookID: EntityID(high: 12, low: 13),
                                               eventID: deployment.eventID, eventType: "deployment.aborted", attempts: [
                                                   DeliveryAttempt(at: Timestamp(microseconds: 5), statusCode: 503, error: nil, durationMicroseconds: 1_500),

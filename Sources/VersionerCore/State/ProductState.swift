@@ -256,7 +256,7 @@ public struct ProductState: Sendable {
     public mutating func apply(_ event: AcceptedDeploymentEvent, environmentExists: Bool = true) {
         let input = event.input
         if let preflight = event.preflight, !preflight.violations.isEmpty { violationEvents.append(events.count) }
-        events.append(.deployment(event.request == nil ? event : event.withoutRequest))
+        events.append(.deployment(event.logged))
         let versionPosition = ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         // A refused deployment is only in the audit log.
         guard environmentExists, event.preflight?.blocked != true else { return }
@@ -440,7 +440,7 @@ public struct ProductState: Sendable {
     /// Applies an accepted build event.
     public mutating func apply(_ event: AcceptedBuildEvent) {
         let input = event.input
-        events.append(.build(event.request == nil ? event : event.withoutRequest))
+        events.append(.build(event.logged))
         let versionPosition = ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         let position: Int
         if let existing = buildPosition(event.buildID) {

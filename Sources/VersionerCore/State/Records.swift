@@ -15,12 +15,17 @@ public struct AcceptedDeploymentEvent: Hashable, Sendable {
     public var preflight: PreflightRecord?
     /// The request it came from, when a retry of it must be recognised (journaled, not kept in memory).
     public var request: RequestTag?
+    /// The deliveries it owes the webhooks that want it, journaled in its own record so that
+    /// an event costs one record however many webhooks hear of it (not kept in memory: the
+    /// outbox holds them). Each names this event and its product.
+    public var deliveries: [PendingDelivery]
 
     public init(eventID: EntityID, recordedAt: Timestamp, productID: EntityID, versionID: EntityID,
                 environmentID: EntityID, deploymentID: EntityID, input: DeploymentEventInput,
-                preflight: PreflightRecord? = nil, request: RequestTag? = nil) {
+                preflight: PreflightRecord? = nil, request: RequestTag? = nil, deliveries: [PendingDelivery] = []) {
         self.preflight = preflight
         self.request = request
+        self.deliveries = deliveries
         self.eventID = eventID
         self.recordedAt = recordedAt
         self.productID = productID
@@ -42,10 +47,13 @@ public struct AcceptedBuildEvent: Hashable, Sendable {
     public var input: BuildEventInput
     /// The request it came from (see ``AcceptedDeploymentEvent/request``).
     public var request: RequestTag?
+    /// The deliveries it owes (see ``AcceptedDeploymentEvent/deliveries``).
+    public var deliveries: [PendingDelivery]
 
     public init(eventID: EntityID, recordedAt: Timestamp, productID: EntityID, versionID: EntityID,
-                buildID: EntityID, input: BuildEventInput, request: RequestTag? = nil) {
+                buildID: EntityID, input: BuildEventInput, request: RequestTag? = nil, deliveries: [PendingDelivery] = []) {
         self.request = request
+        self.deliveries = deliveries
         self.eventID = eventID
         self.recordedAt = recordedAt
         self.productID = productID
@@ -157,26 +165,44 @@ public enum StateChange: Hashable, Sendable {
     case webhookSaved(Webhook)
     /// A webhook deleted, with every delivery it was still owed.
     case webhookDeleted(EntityID)
-    /// Deliveries owed to webhooks for an event just accepted (journaled right after it).
+    /// Deliveries owed to webhooks for an event just accepted. Journals of earlier versions
+    /// wrote it right after its event; now an event carries its own (``AcceptedDeploymentEvent/deliveries``).
     case deliveriesQueued([PendingDelivery])
     /// A delivery made or given up on, with its attempts.
     case deliveryFinished(DeliveryOutcome)
 }
 
 extension AcceptedDeploymentEvent {
-    /// The event as the audit log keeps it: its request is only journaled.
-    public var withoutRequest: AcceptedDeploymentEvent {
+    /// The event as the audit log keeps it: its request and its deliveries are only journaled.
+    public var logged: AcceptedDeploymentEvent {
+        guard request != nil || !deliveries.isEmpty else { return self }
         var event = self
         event.request = nil
+        event.deliveries = []
         return event
     }
 }
 
 extension AcceptedBuildEvent {
-    /// The event as the audit log keeps it: its request is only journaled.
-    public var withoutRequest: AcceptedBuildEvent {
+    /// The event as the audit log keeps it: its request and its deliveries are only journaled.
+    public var logged: AcceptedBuildEvent {
+        guard request != nil || !deliveries.isEmpty else { return self }
         var event = self
         event.request = nil
+        event.deliveries = []
         return event
+    }
+}
+
+extension StateChange {
+    /// The deliveries this change owes webhooks: an event's own, or those of a change of
+    /// ``deliveriesQueued(_:)`` from an earlier journal.
+    public var owedDeliveries: [PendingDelivery] {
+        switch self {
+        case .deploymentEvent(let event): event.deliveries
+        case .buildEvent(let event): event.deliveries
+        case .deliveriesQueued(let deliveries): deliveries
+        default: []
+        }
     }
 }

@@ -43,8 +43,10 @@ public struct TrackerState: Sendable {
             outbox.finish(outcome)
         case .deploymentEvent(let event):
             if let tag = event.request { requests.noteEvent(tag, subject: .deployment(event.deploymentID), at: event.recordedAt) }
+            outbox.queue(event.deliveries)
         case .buildEvent(let event):
             if let tag = event.request { requests.noteEvent(tag, subject: .build(event.buildID), at: event.recordedAt) }
+            outbox.queue(event.deliveries)
         default:
             break
         }

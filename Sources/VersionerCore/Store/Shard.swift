@@ -99,19 +99,18 @@ actor Shard {
                 : nil
             let record = preflight?.record(ids: services.ids.next)
             let deploymentID = correlated ?? services.ids.next()
-            let event = AcceptedDeploymentEvent(
+            var event = AcceptedDeploymentEvent(
                 eventID: services.ids.next(), recordedAt: now, productID: productID, versionID: versionID,
                 environmentID: environment.id, deploymentID: deploymentID, input: input, preflight: record,
                 // A refused start made no deployment: its retry is evaluated again.
                 request: preflight?.blocking == nil ? request : nil)
-            let sequence = try append(.deploymentEvent(event))
+            if !history { event.deliveries = deliveries(owedFor: .deployment(event)) }
+            let sequence = try journal(.deploymentEvent(event))
             products.apply(.deploymentEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
             if let tag = event.request { services.requests.noteEvent(tag, subject: .deployment(deploymentID), at: now) }
-            // Answered once the deliveries it owes are durable too.
-            let last = history ? sequence : try owe(.deployment(event)) ?? sequence
             if let blocking = preflight?.blocking {
-                return .done((last, .failure(RefusedDeployment(
+                return .done((sequence, .failure(RefusedDeployment(
                     verdict: blocking, event: EventView(event: .deployment(event), isRollback: nil), sequence: sequence))))
             }
             let applied = products[productID]!
@@ -124,7 +123,7 @@ actor Shard {
             // A clean pass answers as a server without rules would; a failure (report-only or
             // skipped) brings every rule's verdict, as the original service's answer did.
             recorded.preflight = preflight.flatMap { $0.hasFailure ? $0 : nil }
-            return .done((last, .success(recorded)))
+            return .done((sequence, .success(recorded)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
             throw error
@@ -147,16 +146,16 @@ actor Shard {
             let state = products[productID]
             let versionID = state?.version(named: input.version)?.id ?? services.ids.next()
             let buildID = state?.correlatedBuild(versionID: versionID, invokeID: input.invokeID) ?? services.ids.next()
-            let event = AcceptedBuildEvent(eventID: services.ids.next(), recordedAt: now, productID: productID,
+            var event = AcceptedBuildEvent(eventID: services.ids.next(), recordedAt: now, productID: productID,
                                            versionID: versionID, buildID: buildID, input: input, request: request)
-            let sequence = try append(.buildEvent(event))
+            if !history { event.deliveries = deliveries(owedFor: .build(event)) }
+            let sequence = try journal(.buildEvent(event))
             products.apply(.buildEvent(event), environmentExists: { _ in true })
             productIDsByName[input.productName] = productID
             if let request { services.requests.noteEvent(request, subject: .build(buildID), at: now) }
-            let last = history ? sequence : try owe(.build(event)) ?? sequence
             let build = products[productID]!.build(id: buildID)!
             let view = BuildView(build: build, productName: input.productName, version: input.version)
-            return .done((last, Recorded(subject: view, event: EventView(event: .build(event), isRollback: nil),
+            return .done((sequence, Recorded(subject: view, event: EventView(event: .build(event), isRollback: nil),
                                              sequence: sequence)))
         } catch {
             if reserved { releaseReservation(productID, named: input.productName) }
@@ -164,17 +163,22 @@ actor Shard {
         }
     }
 
-    /// Owes the webhooks that want this event a delivery each, journaled right after the event
-    /// in the same turn; returns that change's sequence, or nil when no webhook wants it.
-    private func owe(_ event: LoggedEvent) throws(TrackerError) -> UInt64? {
+    /// A delivery for each webhook that wants this event (none when no webhook does).
+    private func deliveries(owedFor event: LoggedEvent) -> [PendingDelivery] {
         let webhooks = services.catalog.withLock { $0.webhooks }
-        guard !webhooks.isEmpty else { return nil }
+        guard !webhooks.isEmpty else { return [] }
         let type = event.eventType
-        let deliveries = webhooks.filter { $0.accepts(event, type: type) }.map {
+        return webhooks.filter { $0.accepts(event, type: type) }.map {
             PendingDelivery(id: services.ids.next(), webhookID: $0.id, productID: event.productID, eventID: event.id)
         }
-        guard !deliveries.isEmpty else { return nil }
-        switch services.outbox.queue(deliveries, journal: services.journal) {
+    }
+
+    /// Journals an event, and owes the deliveries it carries in the same step, under the
+    /// outbox's lock: the journal's order of owed deliveries is then the outbox's.
+    private func journal(_ change: StateChange) throws(TrackerError) -> UInt64 {
+        let deliveries = change.owedDeliveries
+        guard !deliveries.isEmpty else { return try append(change) }
+        switch services.outbox.queue(deliveries, journaling: change, in: services.journal) {
         case .success(let sequence): return sequence
         case .failure(let error): throw .journal(error)
         }

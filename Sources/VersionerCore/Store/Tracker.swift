@@ -125,9 +125,8 @@ public final class Tracker: Sendable {
                 applied()
             }
             return
-        case .deliveriesQueued(let deliveries):
-            for delivery in deliveries { services.ids.advance(past: delivery.id) }
-            services.outbox.apply(change)
+        case .deliveriesQueued:
+            owe(change)
             applied()
             return
         case .deliveryFinished(let outcome):
@@ -150,10 +149,13 @@ public final class Tracker: Sendable {
             return
         case .deploymentEvent(let event):
             services.ids.advance(past: event.eventID)
+            // Owed before the event is applied, as the writer owes them in the step it journals the event.
+            owe(change)
             shardIndex = services.catalog.withLock { $0.shard(forProductID: event.productID) }
                 ?? Self.homeShard(of: event.input.productName, count: shards.count)
         case .buildEvent(let event):
             services.ids.advance(past: event.eventID)
+            owe(change)
             shardIndex = services.catalog.withLock { $0.shard(forProductID: event.productID) }
                 ?? Self.homeShard(of: event.input.productName, count: shards.count)
         case .productSaved(let product):
@@ -170,6 +172,14 @@ public final class Tracker: Sendable {
         if let event = await shards[shardIndex].follow(change, applied: applied) {
             feed.publish(EventFeed.Item(sequence: sequence, event: event))
         }
+    }
+
+    /// Owes the deliveries a followed change carries.
+    private func owe(_ change: StateChange) {
+        let deliveries = change.owedDeliveries
+        guard !deliveries.isEmpty else { return }
+        for delivery in deliveries { services.ids.advance(past: delivery.id) }
+        services.outbox.apply(.deliveriesQueued(deliveries))
     }
 
     /// The shard a new product of this name goes to: a stable hash (FNV-1a) of the name, so the

@@ -46,10 +46,11 @@ public final class WebhookOutbox: Sendable {
         (doorbell, bell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Journals and owes deliveries in one step (so the journal's order is the outbox's).
-    func queue(_ deliveries: [PendingDelivery], journal: any Journal) -> Result<UInt64, JournalError> {
+    /// Journals `change` (the event that owes `deliveries`) and owes them in one step, so that
+    /// the journal's order is the outbox's.
+    func queue(_ deliveries: [PendingDelivery], journaling change: StateChange, in journal: any Journal) -> Result<UInt64, JournalError> {
         let result: Result<(UInt64, Bool), JournalError> = contents.withLock { contents in
-            journal.appending(.deliveriesQueued(deliveries)).map { sequence in
+            journal.appending(change).map { sequence in
                 let dropped = contents.state.queue(deliveries)
                 contents.droppedTotal += dropped.count
                 contents.forget(dropped)

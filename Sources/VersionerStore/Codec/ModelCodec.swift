@@ -138,11 +138,17 @@ extension BinaryWriter {
     /// A change as the journal stores it: a kind byte, then the change.
     mutating func change(_ change: StateChange) {
         switch change {
+        // An event with the deliveries it owes: each one's id and webhook (the event and its
+        // product are the event's own), then the event as it is written without them.
+        case .deploymentEvent(var e) where !e.deliveries.isEmpty:
+            byte(21); owedDeliveries(e.deliveries); e.deliveries = []; self.change(.deploymentEvent(e))
+        case .buildEvent(var e) where !e.deliveries.isEmpty:
+            byte(21); owedDeliveries(e.deliveries); e.deliveries = []; self.change(.buildEvent(e))
         // An event with its request: the tag, then the event as it is written without one.
-        case .deploymentEvent(let e) where e.request != nil:
-            byte(15); requestTag(e.request!); self.change(.deploymentEvent(e.withoutRequest))
-        case .buildEvent(let e) where e.request != nil:
-            byte(15); requestTag(e.request!); self.change(.buildEvent(e.withoutRequest))
+        case .deploymentEvent(var e) where e.request != nil:
+            byte(15); requestTag(e.request!); e.request = nil; self.change(.deploymentEvent(e))
+        case .buildEvent(var e) where e.request != nil:
+            byte(15); requestTag(e.request!); e.request = nil; self.change(.buildEvent(e))
         case .requestAnswered(let a): byte(16); requestKey(a.key); requestEntry(a.entry)
         case .deploymentEvent(let e) where e.preflight == nil: byte(8); deploymentEvent(e)
         case .buildEvent(let e): byte(9); buildEvent(e)
@@ -197,6 +203,11 @@ extension BinaryWriter {
             timestamp(attempt.at); uvarint(UInt64(attempt.statusCode ?? 0)); string(attempt.error)
             uvarint(UInt64(max(0, attempt.durationMicroseconds)))
         }
+    }
+
+    mutating func owedDeliveries(_ deliveries: [PendingDelivery]) {
+        count(deliveries.count)
+        for delivery in deliveries { id(delivery.id); id(delivery.webhookID) }
     }
 
     mutating func requestKey(_ key: RequestKey) {
@@ -464,6 +475,21 @@ extension BinaryReader {
                 event.request = tag
                 return .buildEvent(event)
             default: throw DecodingError("a request tag on something other than an event")
+            }
+        case 21:
+            var owed: [(id: EntityID, webhookID: EntityID)] = []
+            for _ in 0..<(try count()) { owed.append((try id(), try id())) }
+            func deliveries(of event: LoggedEvent) -> [PendingDelivery] {
+                owed.map { PendingDelivery(id: $0.id, webhookID: $0.webhookID, productID: event.productID, eventID: event.id) }
+            }
+            switch try change() {
+            case .deploymentEvent(var event) where event.deliveries.isEmpty:
+                event.deliveries = deliveries(of: .deployment(event))
+                return .deploymentEvent(event)
+            case .buildEvent(var event) where event.deliveries.isEmpty:
+                event.deliveries = deliveries(of: .build(event))
+                return .buildEvent(event)
+            default: throw DecodingError("deliveries owed by something other than an event")
             }
         case 16: return .requestAnswered(AnsweredRequest(key: try requestKey(), entry: try requestEntry()))
         case 17: return .webhookSaved(try webhook())
