@@ -2,8 +2,12 @@
 # What webhooks to a slow receiver cost durable ingest: one release server (--fsync always,
 # --webhook-allow-private), durable POST /deployment-events/ at 64 connections for DURATION
 # seconds, with no webhook and with WEBHOOKS webhooks for every event to a receiver on
-# 127.0.0.1 that takes 1 s to answer each delivery, alternated ROUNDS times in one run.
-#   ROUNDS=3 DURATION=5 WEBHOOKS=5 [EVENTS='build.*'] bash Benchmarks/load/webhooks.sh
+# 127.0.0.1 that takes 1 s to answer each delivery, alternated ROUNDS times in one run: odd
+# rounds measure without webhooks first, even rounds with them first, since the state grows
+# from phase to phase. Periodic snapshots are set far off: one that fell in one phase and not
+# in the other (every 100 000 changes by default, about once a round) would weigh on that
+# phase alone.
+#   ROUNDS=4 DURATION=6 WEBHOOKS=5 [EVENTS='build.*'] bash Benchmarks/load/webhooks.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 rounds=${ROUNDS:-3}
@@ -14,7 +18,7 @@ events=${EVENTS:-*}
 port=${PORT:-18990}
 receiver_port=$((port + 1))
 
-serve_temporary "$port" --webhook-allow-private
+serve_temporary "$port" --webhook-allow-private --snapshot-every 1000000000 --snapshot-interval 86400
 # The receiver: answers every POST after a second, many at once.
 python3 - "$receiver_port" <<'EOF' &
 import http.server, sys, time
@@ -41,7 +45,7 @@ post() {
 delivered() { api "localhost:$port/metrics" | awk '/^versioner_webhook_deliveries_total/ { total += $2 } END { print total + 0 }'; }
 echo "Versioner webhooks — $(date -u +%Y-%m-%dT%H:%M:%SZ), ${duration}s each, 64 conns, $webhooks webhooks to a receiver answering in 1 s"
 for round in $(seq "$rounds"); do
-  none=$(post)
+  if [ $((round % 2)) = 1 ]; then none=$(post); fi
   ids=()
   for index in $(seq "$webhooks"); do
     ids+=("$(api -X POST "localhost:$port/webhooks/" -d "{\"name\": \"slow $index\", \"url\": \"http://127.0.0.1:$receiver_port/hook\", \"events\": [\"$events\"]}" \
@@ -53,6 +57,7 @@ for round in $(seq "$rounds"); do
   dropped=$(api "localhost:$port/metrics" | awk '/^versioner_webhook_deliveries_dropped_total/ { print $2 }')
   sent=$(( $(delivered) - before ))
   for id in "${ids[@]}"; do api -X DELETE "localhost:$port/webhooks/$id" >/dev/null; done
+  if [ $((round % 2)) = 0 ]; then none=$(post); fi
   awk -v r="$round" -v a="$none" -v b="$with" -v w="$webhooks" -v s="$sent" -v p="$pending" -v d="$dropped" \
     'BEGIN { printf "round %d  no webhook %6d req/s   %d webhooks %6d req/s  (%.2f×; %d delivered meanwhile, %d owed, %d dropped so far)\n", r, a, w, b, b / a, s, p, d }'
 done

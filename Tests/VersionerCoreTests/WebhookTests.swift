@@ -171,6 +171,11 @@ struct WebhookTests {
         #expect(!replayed.outbox.contains(delivered.id))
         #expect(replayed.catalog.webhooks.map(\.id) == [all.id, failures.id])
 
+        // A delivery taken to be sent waits for a change at or after the event that owed it.
+        let taken = tracker.outbox.take(webhooks: [failures.id])
+        #expect(taken.map(\.delivery.eventID) == [failed.eventID])
+        #expect(taken.allSatisfy { $0.sequence >= failed.sequence })
+
         // Deleting a webhook deletes what it was owed.
         try await tracker.deleteWebhook(id: all.id)
         #expect(tracker.outbox.withState(\.pending).allSatisfy { $0.webhookID == failures.id })

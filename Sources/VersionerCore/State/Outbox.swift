@@ -76,6 +76,17 @@ public struct OutboxState: Sendable {
             items.removeFirst(head)
             head = 0
         }
+
+        /// Appends a delivery; past the limit, drops the oldest still owed into `dropped`.
+        mutating func append(_ delivery: PendingDelivery, pendingIDs: inout Set<EntityID>, dropped: inout [PendingDelivery]) {
+            items.append(delivery)
+            while count > OutboxState.pendingLimit {
+                let oldest = items[head]
+                head += 1
+                if pendingIDs.remove(oldest.id) != nil { dropped.append(oldest) }
+            }
+            compact()
+        }
     }
 
     private var queues: [EntityID: Queue] = [:]
@@ -102,15 +113,8 @@ public struct OutboxState: Sendable {
     public mutating func queue(_ deliveries: [PendingDelivery]) -> [PendingDelivery] {
         var droppedNow: [PendingDelivery] = []
         for delivery in deliveries where pendingIDs.insert(delivery.id).inserted {
-            var queue = queues.removeValue(forKey: delivery.webhookID) ?? Queue()
-            queue.items.append(delivery)
-            while queue.count > Self.pendingLimit {
-                let oldest = queue.items[queue.head]
-                queue.head += 1
-                if pendingIDs.remove(oldest.id) != nil { droppedNow.append(oldest) }
-            }
-            queue.compact()
-            queues[delivery.webhookID] = queue
+            // In place: the queue stays uniquely held, so appending copies nothing.
+            queues[delivery.webhookID, default: Queue()].append(delivery, pendingIDs: &pendingIDs, dropped: &droppedNow)
         }
         for delivery in droppedNow { dropped[delivery.webhookID, default: 0] += 1 }
         return droppedNow

@@ -7,7 +7,8 @@ public final class WebhookOutbox: Sendable {
     /// A delivery taken to be sent, with the journal sequence that must be durable first.
     public struct Taken: Sendable {
         public var delivery: PendingDelivery
-        /// The change that owed it; it is sent only once that change is durable.
+        /// The last change that owed a delivery when this one was taken: it or an earlier one
+        /// owed this delivery, which is sent only once that change is durable.
         public var sequence: UInt64
     }
 
@@ -16,8 +17,10 @@ public final class WebhookOutbox: Sendable {
 
     private struct Contents {
         var state: OutboxState
-        /// The journal sequence that owed each delivery queued since the start (absent: recovered, durable).
-        var sequences: [EntityID: UInt64] = [:]
+        /// The journal sequence of the last change that owed deliveries since the start (0: none;
+        /// what was recovered is durable). Waiting for it before a send costs at most a group
+        /// commit, and spares a sequence kept per delivery.
+        var lastOwed: UInt64 = 0
         /// The deliveries being sent, each with its webhook, and how many each webhook has under way.
         var sending: [EntityID: EntityID] = [:]
         var sendingCount: [EntityID: Int] = [:]
@@ -27,11 +30,6 @@ public final class WebhookOutbox: Sendable {
             guard let webhook = sending.removeValue(forKey: id) else { return }
             sendingCount[webhook, default: 1] -= 1
             if sendingCount[webhook] == 0 { sendingCount[webhook] = nil }
-        }
-
-        /// Forgets what the state no longer owes.
-        mutating func forget(_ deliveries: [PendingDelivery]) {
-            for delivery in deliveries { sequences[delivery.id] = nil }
         }
     }
 
@@ -51,10 +49,8 @@ public final class WebhookOutbox: Sendable {
     func queue(_ deliveries: [PendingDelivery], journaling change: StateChange, in journal: any Journal) -> Result<UInt64, JournalError> {
         let result: Result<(UInt64, Bool), JournalError> = contents.withLock { contents in
             journal.appending(change).map { sequence in
-                let dropped = contents.state.queue(deliveries)
-                contents.droppedTotal += dropped.count
-                contents.forget(dropped)
-                for delivery in deliveries where contents.state.contains(delivery.id) { contents.sequences[delivery.id] = sequence }
+                contents.droppedTotal += contents.state.queue(deliveries).count
+                contents.lastOwed = sequence
                 // A webhook with all its deliveries under way takes the next when one finishes.
                 let room = deliveries.contains { contents.sendingCount[$0.webhookID, default: 0] < Self.concurrency }
                 return (sequence, room)
@@ -71,7 +67,6 @@ public final class WebhookOutbox: Sendable {
         let result: Result<UInt64, JournalError> = contents.withLock { contents in
             journal.appending(.deliveryFinished(outcome)).map { sequence in
                 contents.state.finish(outcome)
-                contents.sequences[outcome.deliveryID] = nil
                 contents.stopSending(outcome.deliveryID)
                 return sequence
             }
@@ -89,7 +84,6 @@ public final class WebhookOutbox: Sendable {
             case .deliveryFinished(let outcome):
                 contents.state.finish(outcome)
             case .webhookDeleted(let id):
-                contents.forget(Array(contents.state.pending(webhookID: id)))
                 contents.state.removeWebhook(id)
             default:
                 break
@@ -108,7 +102,7 @@ public final class WebhookOutbox: Sendable {
                 for delivery in contents.state.pending(webhookID: webhook) where contents.sending[delivery.id] == nil {
                     contents.sending[delivery.id] = webhook
                     contents.sendingCount[webhook, default: 0] += 1
-                    taken.append(Taken(delivery: delivery, sequence: contents.sequences[delivery.id] ?? 0))
+                    taken.append(Taken(delivery: delivery, sequence: contents.lastOwed))
                     room -= 1
                     if room == 0 { break }
                 }
