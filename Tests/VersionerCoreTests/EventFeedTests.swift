@@ -137,4 +137,39 @@ struct StateMatrixPageTests {
         let (past, _) = await fixture.tracker.stateMatrixPage(StateQuery(type: .staging), nameContains: nil, offset: 0, limit: 100)
         #expect(past.products.map(\.product.name) == ["other"] && past.environments.map(\.name) == ["staging"])
     }
+
+    @Test("Renamed and deleted products take their new places in the order of names")
+    func renamesAndDeletions() async throws {
+        let fixture = TrackerFixture()
+        var ids: [String: EntityID] = [:]
+        for name in ["delta", "alpha", "echo", "charlie", "bravo"] {
+            ids[name] = try await fixture.deploy(name, "1.0", .completed).subject.deployment.productID
+        }
+        _ = try await fixture.tracker.updateProduct(id: ids["alpha"]!, ProductPatch(name: "foxtrot"))
+        try await fixture.tracker.deleteProduct(id: ids["charlie"]!)
+        try await fixture.deploy("able", "1.0", .completed)
+        let expected = ["able", "bravo", "delta", "echo", "foxtrot"]
+        let (matrix, total) = await fixture.tracker.stateMatrixPage(StateQuery(), nameContains: nil, offset: 0, limit: 10)
+        #expect(total == 5 && matrix.products.map(\.product.name) == expected)
+        #expect(await fixture.tracker.productNames().map(\.name) == expected)
+        let (second, _) = await fixture.tracker.stateMatrixPage(StateQuery(), nameContains: nil, offset: 2, limit: 2)
+        #expect(second.products.map(\.product.name) == ["delta", "echo"])
+    }
+
+    @Test("The order of names holds when names come and go in any order")
+    func orderOfNames() {
+        var names = ProductNames()
+        var expected: [String: EntityID] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<500 {
+            let name = "p\(Int.random(in: 0..<60, using: &generator))"
+            let id = step % 3 == 0 ? nil : EntityID(high: UInt64(step), low: 0)
+            names[name] = id
+            expected[name] = id
+            #expect(names[name] == id)
+        }
+        #expect(names.ordered.map(\.name) == expected.keys.sorted())
+        #expect(names.ordered.map(\.id) == expected.keys.sorted().map { expected[$0]! })
+        #expect(names.count == expected.count)
+    }
 }

@@ -55,18 +55,18 @@ actor Shard {
     let index: Int
     private let services: ShardServices
     var products: [EntityID: ProductState]
-    private var productIDsByName: [String: EntityID] = [:]
+    private var productNames: ProductNames
 
     init(index: Int, services: ShardServices, products: [EntityID: ProductState] = [:]) {
         self.index = index
         self.services = services
         self.products = products
-        for (id, state) in products { productIDsByName[state.product.name] = id }
+        productNames = ProductNames(products.lazy.map { (name: $0.value.product.name, id: $0.key) })
     }
 
     /// Runs a read inside this shard's turn.
     func read<T: Sendable>(_ body: @Sendable (ShardContents) -> T) -> T {
-        body(ShardContents(products: products, productIDsByName: productIDsByName, catalog: services.catalog.snapshot))
+        body(ShardContents(products: products, productNames: productNames, catalog: services.catalog.snapshot))
     }
 
     // MARK: Events
@@ -107,7 +107,7 @@ actor Shard {
             if !history { event.deliveries = deliveries(owedFor: .deployment(event)) }
             let sequence = try journal(.deploymentEvent(event))
             products.apply(.deploymentEvent(event), environmentExists: { _ in true })
-            productIDsByName[input.productName] = productID
+            productNames[input.productName] = productID
             if let tag = event.request { services.requests.noteEvent(tag, subject: .deployment(deploymentID), at: now) }
             if let blocking = preflight?.blocking {
                 return .done((sequence, .failure(RefusedDeployment(
@@ -151,7 +151,7 @@ actor Shard {
             if !history { event.deliveries = deliveries(owedFor: .build(event)) }
             let sequence = try journal(.buildEvent(event))
             products.apply(.buildEvent(event), environmentExists: { _ in true })
-            productIDsByName[input.productName] = productID
+            productNames[input.productName] = productID
             if let request { services.requests.noteEvent(request, subject: .build(buildID), at: now) }
             let build = products[productID]!.build(id: buildID)!
             let view = BuildView(build: build, productName: input.productName, version: input.version)
@@ -198,7 +198,7 @@ actor Shard {
     /// The product of that name: one this shard holds, or a new one whose name is reserved for
     /// this shard in the catalog (atomically, so two shards never create the same name).
     private func claim(_ name: String, at time: Timestamp) -> Claim {
-        if let id = productIDsByName[name] { return .existing(id) }
+        if let id = productNames[name] { return .existing(id) }
         let candidate = Product(id: services.ids.next(), name: name, createdAt: time)
         let holder: Int? = services.catalog.withLock { catalog in
             if let shard = catalog.shard(forProductNamed: name) { return shard }
@@ -271,7 +271,7 @@ actor Shard {
         do {
             let sequence = try append(.productSaved(product))
             products.apply(.productSaved(product), environmentExists: { _ in true })
-            productIDsByName[product.name] = product.id
+            productNames[product.name] = product.id
             return sequence
         } catch {
             services.catalog.withLock { $0.unplace(product) }
@@ -300,8 +300,8 @@ actor Shard {
             throw error
         }
         products.apply(.productSaved(product), environmentExists: { _ in true })
-        productIDsByName[old.name] = nil
-        productIDsByName[product.name] = product.id
+        productNames[old.name] = nil
+        productNames[product.name] = product.id
         guard product.name != old.name else { return (sequence, product) }
         // Rules that name the product follow the rename.
         let rules = services.catalog.withLock { catalog in
@@ -320,7 +320,7 @@ actor Shard {
         guard let product = products[productID]?.product else { throw .notFound("Product not found") }
         let sequence = try append(.productDeleted(productID))
         products.apply(.productDeleted(productID), environmentExists: { _ in true })
-        productIDsByName[product.name] = nil
+        productNames[product.name] = nil
         let now = services.clock.now()
         let rules = services.catalog.withLock { catalog in
             catalog.unplace(product)
@@ -361,7 +361,7 @@ actor Shard {
             hold(product, previousName: previous?.name)
         case .productDeleted:
             if let previous {
-                productIDsByName[previous.name] = nil
+                productNames[previous.name] = nil
                 services.catalog.withLock { $0.unplace(previous) }
             }
         case .environmentSaved, .environmentDeleted, .apiKeySaved, .ruleSaved, .ruleDeleted, .approvalSaved, .approvalDeleted,
@@ -373,8 +373,8 @@ actor Shard {
 
     /// Notes that this shard holds `product` under its current name.
     private func hold(_ product: Product, previousName: String?) {
-        if let previousName, previousName != product.name { productIDsByName[previousName] = nil }
-        productIDsByName[product.name] = product.id
+        if let previousName, previousName != product.name { productNames[previousName] = nil }
+        productNames[product.name] = product.id
         services.catalog.withLock { catalog in
             if let previousName, previousName != product.name { catalog.rename(product, from: previousName) }
             catalog.place(product, onShard: index)
@@ -391,14 +391,14 @@ actor Shard {
 /// A read-only view of one shard's products, handed to queries inside the shard's turn.
 struct ShardContents {
     let products: [EntityID: ProductState]
-    let productIDsByName: [String: EntityID]
+    let productNames: ProductNames
     let catalog: CatalogState
 
     /// `transform` of each product held here (of the one named `name`, when given), without the
     /// nils; each is read in place, where ``products(named:)`` copies every product's state first.
     func compactMapProducts<T>(named name: String?, _ transform: (ProductState) -> T?) -> [T] {
         if let name {
-            return productIDsByName[name].flatMap { products[$0] }.flatMap(transform).map { [$0] } ?? []
+            return productNames[name].flatMap { products[$0] }.flatMap(transform).map { [$0] } ?? []
         }
         var result: [T] = []
         result.reserveCapacity(products.count)
@@ -412,7 +412,7 @@ struct ShardContents {
     /// The products a filter names: the one product, or all of them.
     func products(named name: String?) -> [ProductState] {
         if let name {
-            return productIDsByName[name].flatMap { products[$0] }.map { [$0] } ?? []
+            return productNames[name].flatMap { products[$0] }.map { [$0] } ?? []
         }
         return Array(products.values)
     }

@@ -53,7 +53,7 @@ extension Tracker {
         let parts = await gather { contents in
             var found: [ProductVersion: String] = [:]
             for wanted in versions {
-                guard let id = contents.productIDsByName[wanted.product], let state = contents.products[id],
+                guard let id = contents.productNames[wanted.product], let state = contents.products[id],
                       let sha = state.version(named: wanted.version)?.scmSha, !sha.isEmpty else { continue }
                 found[wanted] = sha
             }
@@ -64,10 +64,7 @@ extension Tracker {
 
     /// Every product's id and name, by name (what an export walks).
     public func productNames() async -> [(name: String, id: EntityID)] {
-        let parts = await gather { contents -> [(name: String, id: EntityID)] in
-            contents.products.values.map { (name: $0.product.name, id: $0.product.id) }
-        }
-        return parts.flatMap { $0 }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        Self.mergedByName(await gather { $0.productNames.ordered })
     }
 
     /// Up to `limit` of a product's events from position `start` on, oldest first; nil when the

@@ -594,24 +594,24 @@ public final class Tracker: Sendable {
         let shown = matrixEnvironments(query)
         let wanted = nameContains.map { $0.lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
         let parts = await gather(product: query.product) { contents in
-            // By index, reading in place: a copy of each product's state would retain all it holds.
             var candidates: [(name: String, id: EntityID)] = []
             var used: Set<EntityID> = []
-            let products = contents.products.values
-            for index in products.indices {
-                let product = products[index].product
-                if let name = query.product, product.name != name { continue }
-                if let wanted, !product.name.lowercased().contains(wanted) { continue }
+            let products = contents.products
+            for entry in contents.productNames.ordered {
+                if let name = query.product, entry.name != name { continue }
+                if let wanted, !entry.name.lowercased().contains(wanted) { continue }
+                // By index, reading in place: a copy of each product's state would retain all it holds.
+                guard let index = products.index(forKey: entry.id) else { continue }
                 var listed = false
-                for environmentID in products[index].slotEnvironmentIDs where shown[environmentID] != nil {
+                for environmentID in products.values[index].slotEnvironmentIDs where shown[environmentID] != nil {
                     used.insert(environmentID)
                     listed = true
                 }
-                if listed { candidates.append((product.name, product.id)) }
+                if listed { candidates.append(entry) }
             }
             return (candidates: candidates, used: used)
         }
-        let candidates = parts.flatMap(\.candidates).sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        let candidates = Self.mergedByName(parts.map(\.candidates))
         let used = parts.reduce(into: Set<EntityID>()) { $0.formUnion($1.used) }
         let environments = Self.columnOrder(shown.values.filter { used.contains($0.id) })
         let page = Set(candidates.dropFirst(offset).prefix(limit).map(\.id))
@@ -619,6 +619,23 @@ public final class Tracker: Sendable {
             page.compactMap { id in contents.products[id].flatMap { Self.matrixCells(of: $0, shown: shown, asOf: nil, in: contents) } }
         }.flatMap { $0 }
         return (StateMatrix(environments: environments, products: Self.matrixRows(rows)), candidates.count)
+    }
+
+    /// The shards' products, each shard's already by name, merged into one list by name.
+    static func mergedByName(_ parts: [[(name: String, id: EntityID)]]) -> [(name: String, id: EntityID)] {
+        var next = parts.map(\.startIndex)
+        var merged: [(name: String, id: EntityID)] = []
+        merged.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        while true {
+            var first: Int?
+            for part in parts.indices where next[part] < parts[part].endIndex {
+                if let best = first, !ProductNames.precedes(parts[part][next[part]], parts[best][next[best]]) { continue }
+                first = part
+            }
+            guard let first else { return merged }
+            merged.append(parts[first][next[first]])
+            next[first] += 1
+        }
     }
 
     /// The environments a matrix query shows, by id.
