@@ -381,9 +381,16 @@ class Cluster:
 
         def send(node, sha):
             barrier.wait()
-            answers.append(request(node.url, "POST", "/build-events/",
-                                   {"product_name": "conflicts", "version": version, "status": "completed", "scm_sha": sha},
-                                   self.admin_key)[0])
+            # A 503 while a partition changes owner (just after a fault round) says "retry in a
+            # second": retry as the CLI does, for at most its ~7 s.
+            for _ in range(7):
+                status = request(node.url, "POST", "/build-events/",
+                                 {"product_name": "conflicts", "version": version, "status": "completed", "scm_sha": sha},
+                                 self.admin_key)[0]
+                if status != 503:
+                    break
+                time.sleep(1)
+            answers.append(status)
         senders = [threading.Thread(target=send, args=(node, sha * 40)) for node, sha in zip(nodes, "ab")]
         for sender in senders:
             sender.start()
