@@ -81,6 +81,9 @@ public struct ReplayState: Sendable {
     public private(set) var state: TrackerState
     let catalogSequence: UInt64
     let productSequences: [EntityID: UInt64]
+    /// The deliveries the snapshot owes. Its outbox was copied after its other parts, so it may
+    /// owe deliveries of events replayed after it: those are not owed twice.
+    let owedInSnapshot: Set<EntityID>
     /// Every change up to here is in the snapshot.
     public let floor: UInt64
 
@@ -89,6 +92,7 @@ public struct ReplayState: Sendable {
         state = TrackerState()
         catalogSequence = 0
         productSequences = [:]
+        owedInSnapshot = []
         floor = 0
     }
 
@@ -97,6 +101,7 @@ public struct ReplayState: Sendable {
         state = snapshot.state
         catalogSequence = snapshot.catalogSequence
         productSequences = snapshot.productSequences
+        owedInSnapshot = Set(snapshot.state.outbox.pending.map(\.id))
         floor = snapshot.header.sequence
     }
 
@@ -136,11 +141,11 @@ public struct ReplayState: Sendable {
             applyToProduct(event.productID, change, sequence)
             // Noting a request again is harmless: a snapshot may hold it already.
             if let tag = event.request { state.requests.noteEvent(tag, subject: .deployment(event.deploymentID), at: event.recordedAt) }
-            state.outbox.queue(event.deliveries)
+            owe(event.deliveries)
         case .buildEvent(let event):
             applyToProduct(event.productID, change, sequence)
             if let tag = event.request { state.requests.noteEvent(tag, subject: .build(event.buildID), at: event.recordedAt) }
-            state.outbox.queue(event.deliveries)
+            owe(event.deliveries)
         case .requestAnswered(let answered):
             state.requests.apply(answered)
         case .webhookSaved(let webhook):
@@ -148,9 +153,10 @@ public struct ReplayState: Sendable {
         case .webhookDeleted(let id):
             if sequence > catalogSequence { state.catalog.removeWebhook(id) }
             state.outbox.removeWebhook(id)
-        // The outbox holds no sequence of its own: its changes apply idempotently.
+        // The outbox holds no sequence of its own: what it owes already is left out, and a finish
+        // applies idempotently.
         case .deliveriesQueued(let deliveries):
-            state.outbox.queue(deliveries)
+            owe(deliveries)
         case .deliveryFinished(let outcome):
             state.outbox.finish(outcome)
         case .productSaved(let product):
@@ -158,6 +164,11 @@ public struct ReplayState: Sendable {
         case .productDeleted(let id):
             applyToProduct(id, change, sequence)
         }
+    }
+
+    private mutating func owe(_ deliveries: [PendingDelivery]) {
+        guard !deliveries.isEmpty else { return }
+        state.outbox.queue(owedInSnapshot.isEmpty ? deliveries : deliveries.filter { !owedInSnapshot.contains($0.id) })
     }
 
     private mutating func applyToProduct(_ id: EntityID, _ change: StateChange, _ sequence: UInt64) {

@@ -37,6 +37,21 @@ struct JournalTests {
         }
     }
 
+    @Test("A change prepared ahead, by the journal or by one that encodes nothing, is read back in append order")
+    func preparedAppends() async throws {
+        try await withTemporaryDirectory { directory in
+            let journal = try FileJournal(directory: directory.data.journal, nextSequence: 1, logger: quietLogger, onFatal: { _ in })
+            let changes: [StateChange] = (1...3).map { .ruleDeleted(EntityID(high: 7, low: UInt64($0))) }
+            let first = journal.prepare(changes[0])
+            let second = journal.prepare(changes[1])
+            #expect(try journal.append(prepared: second) == 1)
+            #expect(try journal.append(prepared: PreparedChange(changes[2])) == 2)
+            #expect(try journal.append(prepared: first) == 3)
+            await journal.close()
+            #expect(try readAll(directory).changes == [changes[1], changes[2], changes[0]])
+        }
+    }
+
     @Test("Each change kind survives encoding")
     func codec() throws {
         let product = Product(id: EntityID(high: 1, low: 2), name: "név ✓", description: "d", extraMetadata: RawJSONObject(members: [JSONMember("a", .array([.null, .bool(true)]))]),

@@ -63,7 +63,8 @@ struct SnapshotAndRecoveryTests {
     @Test("Webhooks and their outbox survive a snapshot: secrets, deliveries owed, and the deliveries log")
     func outboxInSnapshot() async throws {
         try await withTemporaryDirectory { directory in
-            let tracker = Tracker(shardCount: 2, journal: InMemoryJournal())
+            let journal = InMemoryJournal()
+            let tracker = Tracker(shardCount: 2, journal: journal)
             var webhooks: [Webhook] = []
             for (name, events) in [("all", ["*"]), ("failures", ["deployment.failed"])] {
                 let webhook = try tracker.newWebhook([JSONMember("name", .string(name)), JSONMember("url", .string("https://example.com/\(name)")),
@@ -87,6 +88,18 @@ struct SnapshotAndRecoveryTests {
             #expect(loaded.state.outbox.pending == tracker.outbox.withState(\.pending))
             #expect(loaded.state.outbox.pending.count == 2)
             #expect(loaded.state.outbox.logs == tracker.outbox.withState(\.logs))
+            // A replay over the snapshot of events its outbox owes already owes them once, and
+            // an event after it owes its own.
+            var replay = ReplayState(loaded)
+            for (index, change) in journal.changes.enumerated() { replay.apply(change, sequence: UInt64(index + 1)) }
+            #expect(replay.state.outbox.pending == loaded.state.outbox.pending)
+            #expect(replay.state.outbox.pendingCount == 2)
+            let later = try #require(journal.changes.last { if case .deploymentEvent = $0 { true } else { false } })
+            guard case .deploymentEvent(var event) = later else { return }
+            event.deliveries = event.deliveries.map { PendingDelivery(id: tracker.newDeliveryID(), webhookID: $0.webhookID,
+                                                                      productID: $0.productID, eventID: $0.eventID) }
+            replay.apply(.deploymentEvent(event), sequence: UInt64(journal.changes.count + 1))
+            #expect(replay.state.outbox.pendingCount == 2 + event.deliveries.count)
             // Ids issued after a restart sort after every delivery's.
             let restored = Tracker(shardCount: 2, journal: InMemoryJournal(), state: loaded.state)
             #expect(restored.newDeliveryID() > loaded.state.outbox.pending.map(\.id).max()!)

@@ -56,8 +56,9 @@ public struct DeliveryOutcome: Hashable, Sendable {
 }
 
 /// The deliveries owed to webhooks and the last ones made: what the journal's delivery changes
-/// fold into. Every change applies idempotently (a snapshot may hold it already), and the same
-/// changes in the same order give the same outbox, whoever applies them.
+/// fold into. The same changes in the same order give the same outbox, whoever applies them.
+/// Each delivery is owed once: a replay over a snapshot leaves out those the snapshot owes
+/// already (``ReplayState`` in the store does). A finish applies idempotently.
 public struct OutboxState: Sendable {
     /// How many deliveries one webhook may owe; past it, the oldest is dropped.
     public static let pendingLimit = 10_000
@@ -68,6 +69,8 @@ public struct OutboxState: Sendable {
         /// Oldest first from `head` (taken ones before it are spent).
         var items: [PendingDelivery] = []
         var head = 0
+        /// Deliveries lost to the pending limit since this state began.
+        var dropped = 0
         var count: Int { items.count - head }
         var live: ArraySlice<PendingDelivery> { items[head...] }
 
@@ -77,61 +80,67 @@ public struct OutboxState: Sendable {
             head = 0
         }
 
-        /// Appends a delivery; past the limit, drops the oldest still owed into `dropped`.
-        mutating func append(_ delivery: PendingDelivery, pendingIDs: inout Set<EntityID>, dropped: inout [PendingDelivery]) {
+        /// Appends a delivery; past the limit, drops the oldest. Returns how many it dropped.
+        mutating func append(_ delivery: PendingDelivery) -> Int {
             items.append(delivery)
-            while count > OutboxState.pendingLimit {
-                let oldest = items[head]
+            guard count > OutboxState.pendingLimit else { return 0 }
+            let droppedNow = count - OutboxState.pendingLimit
+            head += droppedNow
+            dropped += droppedNow
+            compact()
+            return droppedNow
+        }
+
+        /// Removes a delivery still owed; false when it is not.
+        mutating func remove(_ id: EntityID) -> Bool {
+            // Mostly the oldest; a later one when several are sent at once.
+            if head < items.count, items[head].id == id {
                 head += 1
-                if pendingIDs.remove(oldest.id) != nil { dropped.append(oldest) }
+            } else if let index = items[head...].firstIndex(where: { $0.id == id }) {
+                items.remove(at: index)
+            } else {
+                return false
             }
             compact()
+            return true
         }
     }
 
+    /// Each webhook's queue; one that owes nothing stays while it counts drops.
     private var queues: [EntityID: Queue] = [:]
-    /// The delivery ids owed, to apply a change twice harmlessly.
-    private var pendingIDs: Set<EntityID> = []
+    public private(set) var pendingCount = 0
     /// Each webhook's last outcomes, oldest first.
     public private(set) var logs: [EntityID: [DeliveryOutcome]] = [:]
-    /// Deliveries each webhook lost to the pending limit since this state began.
-    public private(set) var dropped: [EntityID: Int] = [:]
+
+    /// How many deliveries a webhook lost to the pending limit since this state began.
+    public func dropped(webhookID: EntityID) -> Int { queues[webhookID]?.dropped ?? 0 }
 
     public init() {}
 
     /// Every delivery owed, oldest first per webhook.
     public var pending: [PendingDelivery] { queues.keys.sorted().flatMap { queues[$0]!.live } }
-    public var pendingCount: Int { pendingIDs.count }
     public func pendingCount(webhookID: EntityID) -> Int { queues[webhookID]?.count ?? 0 }
-    public func contains(_ id: EntityID) -> Bool { pendingIDs.contains(id) }
+    /// Whether a delivery is owed (a search of every queue).
+    public func contains(_ id: EntityID) -> Bool { queues.values.contains { $0.live.contains { $0.id == id } } }
 
     /// The deliveries a webhook owes, oldest first.
     public func pending(webhookID: EntityID) -> ArraySlice<PendingDelivery> { queues[webhookID]?.live ?? [] }
 
-    /// Owes `deliveries`; returns the ones dropped to make room (the oldest, past the limit).
+    /// Owes `deliveries`; returns how many owed ones it dropped to make room (the oldest, past the limit).
     @discardableResult
-    public mutating func queue(_ deliveries: [PendingDelivery]) -> [PendingDelivery] {
-        var droppedNow: [PendingDelivery] = []
-        for delivery in deliveries where pendingIDs.insert(delivery.id).inserted {
+    public mutating func queue(_ deliveries: [PendingDelivery]) -> Int {
+        var droppedNow = 0
+        for delivery in deliveries {
             // In place: the queue stays uniquely held, so appending copies nothing.
-            queues[delivery.webhookID, default: Queue()].append(delivery, pendingIDs: &pendingIDs, dropped: &droppedNow)
+            droppedNow += queues[delivery.webhookID, default: Queue()].append(delivery)
         }
-        for delivery in droppedNow { dropped[delivery.webhookID, default: 0] += 1 }
+        pendingCount += deliveries.count - droppedNow
         return droppedNow
     }
 
     /// A delivery is done (delivered, or given up on): it is owed no more, and its outcome is logged.
     public mutating func finish(_ outcome: DeliveryOutcome) {
-        if pendingIDs.remove(outcome.deliveryID) != nil, var queue = queues.removeValue(forKey: outcome.webhookID) {
-            // Mostly the oldest; a later one when several are sent at once.
-            if queue.head < queue.items.count, queue.items[queue.head].id == outcome.deliveryID {
-                queue.head += 1
-            } else if let index = queue.items[queue.head...].firstIndex(where: { $0.id == outcome.deliveryID }) {
-                queue.items.remove(at: index)
-            }
-            queue.compact()
-            if queue.count > 0 { queues[outcome.webhookID] = queue }
-        }
+        if queues[outcome.webhookID]?.remove(outcome.deliveryID) == true { pendingCount -= 1 }
         var log = logs[outcome.webhookID] ?? []
         guard !log.contains(where: { $0.deliveryID == outcome.deliveryID }) else { return }
         log.append(outcome)
@@ -141,9 +150,8 @@ public struct OutboxState: Sendable {
 
     /// A webhook deleted: nothing is owed to it, and its log goes.
     public mutating func removeWebhook(_ id: EntityID) {
-        for delivery in queues.removeValue(forKey: id)?.live ?? [] { pendingIDs.remove(delivery.id) }
+        pendingCount -= queues.removeValue(forKey: id)?.count ?? 0
         logs[id] = nil
-        dropped[id] = nil
     }
 
     /// A logged outcome, restored from a snapshot.

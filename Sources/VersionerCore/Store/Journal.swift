@@ -12,6 +12,23 @@ public protocol Journal: Sendable {
     func waitDurable(_ sequence: UInt64) async throws(JournalError)
     /// The sequence number of the last change handed over (0 before the first).
     var lastSequence: UInt64 { get }
+    /// Does the part of appending that needs no order — encoding the change — ahead of
+    /// ``append(prepared:)``, so that a caller appending under a lock of its own holds it briefly.
+    func prepare(_ change: StateChange) -> PreparedChange
+    /// Hands over a change made ready by ``prepare(_:)`` (of this journal or another of its kind).
+    func append(prepared: PreparedChange) throws(JournalError) -> UInt64
+}
+
+/// A change ready to append: for a journal that stores bytes, its record already encoded.
+public struct PreparedChange: Sendable {
+    public let change: StateChange
+    /// The journal's record of the change, if the journal encodes one ahead.
+    public let record: [UInt8]?
+
+    public init(_ change: StateChange, record: [UInt8]? = nil) {
+        self.change = change
+        self.record = record
+    }
 }
 
 /// The journal can no longer accept or persist changes.
@@ -46,6 +63,19 @@ public final class InMemoryJournal: Journal {
 }
 
 extension Journal {
+    /// A journal that does nothing ahead appends the change as it is.
+    public func prepare(_ change: StateChange) -> PreparedChange { PreparedChange(change) }
+    public func append(prepared: PreparedChange) throws(JournalError) -> UInt64 { try append(prepared.change) }
+
+    /// ``append(prepared:)`` as a result, for callers inside closures that cannot throw typed errors.
+    func appending(prepared: PreparedChange) -> Result<UInt64, JournalError> {
+        do {
+            return .success(try append(prepared: prepared))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// ``append(_:)`` as a result, for callers inside closures that cannot throw typed errors.
     func appending(_ change: StateChange) -> Result<UInt64, JournalError> {
         do {

@@ -68,7 +68,7 @@ extension Tracker {
     public func deliveries(webhookID: EntityID) throws(TrackerError) -> (log: [DeliveryOutcome], pending: Int, dropped: Int) {
         _ = try webhook(id: webhookID)
         return services.outbox.withState { state in
-            (Array((state.logs[webhookID] ?? []).reversed()), state.pendingCount(webhookID: webhookID), state.dropped[webhookID] ?? 0)
+            (Array((state.logs[webhookID] ?? []).reversed()), state.pendingCount(webhookID: webhookID), state.dropped(webhookID: webhookID))
         }
     }
 

@@ -45,11 +45,13 @@ public final class WebhookOutbox: Sendable {
     }
 
     /// Journals `change` (the event that owes `deliveries`) and owes them in one step, so that
-    /// the journal's order is the outbox's.
+    /// the journal's order is the outbox's. The change is encoded before the lock: every shard
+    /// owing deliveries takes it.
     func queue(_ deliveries: [PendingDelivery], journaling change: StateChange, in journal: any Journal) -> Result<UInt64, JournalError> {
+        let prepared = journal.prepare(change)
         let result: Result<(UInt64, Bool), JournalError> = contents.withLock { contents in
-            journal.appending(change).map { sequence in
-                contents.droppedTotal += contents.state.queue(deliveries).count
+            journal.appending(prepared: prepared).map { sequence in
+                contents.droppedTotal += contents.state.queue(deliveries)
                 contents.lastOwed = sequence
                 // A webhook with all its deliveries under way takes the next when one finishes.
                 let room = deliveries.contains { contents.sendingCount[$0.webhookID, default: 0] < Self.concurrency }
@@ -64,8 +66,9 @@ public final class WebhookOutbox: Sendable {
 
     /// Journals a delivery's outcome and applies it in one step; returns the change's sequence.
     func finish(_ outcome: DeliveryOutcome, journal: any Journal) -> Result<UInt64, JournalError> {
+        let prepared = journal.prepare(.deliveryFinished(outcome))
         let result: Result<UInt64, JournalError> = contents.withLock { contents in
-            journal.appending(.deliveryFinished(outcome)).map { sequence in
+            journal.appending(prepared: prepared).map { sequence in
                 contents.state.finish(outcome)
                 contents.stopSending(outcome.deliveryID)
                 return sequence
@@ -80,7 +83,7 @@ public final class WebhookOutbox: Sendable {
         contents.withLock { contents in
             switch change {
             case .deliveriesQueued(let deliveries):
-                contents.droppedTotal += contents.state.queue(deliveries).count
+                contents.droppedTotal += contents.state.queue(deliveries)
             case .deliveryFinished(let outcome):
                 contents.state.finish(outcome)
             case .webhookDeleted(let id):

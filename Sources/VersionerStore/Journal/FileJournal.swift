@@ -109,15 +109,22 @@ public final class FileJournal: Journal {
     }
 
     public func append(_ change: StateChange) throws(JournalError) -> UInt64 {
-        var payload = BinaryWriter()
-        payload.timestamp(options.clock.now())
-        payload.change(change)
+        try append(prepared: prepare(change))
+    }
+
+    /// Encodes the record (with the time it is journaled) ahead of the append.
+    public func prepare(_ change: StateChange) -> PreparedChange {
+        PreparedChange(change, record: JournalRecordCodec.encode(time: options.clock.now(), change: change))
+    }
+
+    public func append(prepared: PreparedChange) throws(JournalError) -> UInt64 {
+        let payload = prepared.record ?? JournalRecordCodec.encode(time: options.clock.now(), change: prepared.change)
         let result: Result<(sequence: UInt64, wake: Bool), JournalError> = queue.withLock { queue in
             if let failure = queue.durability.failure { return .failure(failure) }
             guard !queue.stopping else { return .failure(JournalError("the journal is closed")) }
             queue.assigned += 1
             let wake = queue.pending.isEmpty
-            queue.pending.append(contentsOf: JournalFormat.frame(sequence: queue.assigned, payload: payload.bytes))
+            queue.pending.append(contentsOf: JournalFormat.frame(sequence: queue.assigned, payload: payload))
             queue.pendingLast = queue.assigned
             queue.pendingCount += 1
             return .success((queue.assigned, wake))
