@@ -122,6 +122,33 @@ struct CompactStateTests {
         #expect(state.deployments.count == lows.count)
     }
 
+    @Test("A copy of a product's state keeps its value while the original changes, and the other way round")
+    func copiesAreValues() {
+        let productID = EntityID(high: 1, low: 1)
+        func event(_ low: UInt64, _ status: Status) -> AcceptedDeploymentEvent {
+            AcceptedDeploymentEvent(
+                eventID: EntityID(high: 3, low: low), recordedAt: Timestamp(microseconds: Int64(low)),
+                productID: productID, versionID: EntityID(high: 2, low: low), environmentID: EntityID(high: 4, low: 1),
+                deploymentID: EntityID(high: 5, low: low),
+                input: DeploymentEventInput(productName: "api", version: "v\(low)", environmentName: "production", status: status))
+        }
+        var state = ProductState(product: Product(id: productID, name: "api", createdAt: Timestamp(microseconds: 0)))
+        state.apply(event(1, .completed))
+        let before = state
+        state.apply(event(2, .completed))
+        var other = before
+        other.apply(event(3, .failed))
+        #expect(before.deployments.map(\.id.low) == [1])
+        #expect(before.events.count == 1 && before.version(named: "v2") == nil)
+        #expect(before.currentDeployments(ofVersion: EntityID(high: 2, low: 1)).map(\.id.low) == [1])
+        #expect(state.deployments.map(\.id.low) == [1, 2])
+        #expect(state.currentDeployments(ofVersion: EntityID(high: 2, low: 1)).isEmpty)
+        #expect(state.currentDeployments(ofVersion: EntityID(high: 2, low: 2)).map(\.id.low) == [2])
+        #expect(other.deployments.map(\.id.low) == [1, 3])
+        #expect(other.version(named: "v2") == nil && other.version(named: "v3") != nil)
+        #expect(state.product.updatedAt == Timestamp(microseconds: 2) && before.product.updatedAt == Timestamp(microseconds: 1))
+    }
+
     @Test("Ids in order are found by search, and an absent id is not found")
     func idsInOrder() {
         var index = IDPositions()

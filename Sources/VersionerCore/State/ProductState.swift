@@ -4,57 +4,111 @@
 /// them are indexes derived from the arrays, rebuilt by ``rebuildIndexes()`` after a cascade
 /// delete or after decoding, so that every query is answered without scanning all deployments.
 public struct ProductState: Sendable {
-    public private(set) var product: Product
-    public private(set) var versions: [Version] = []
-    public private(set) var builds: [Build] = []
-    public private(set) var deployments: [Deployment] = []
-    /// The audit log of this product's accepted events, oldest first.
-    public private(set) var events: [LoggedEvent] = []
-    /// Approvals of its versions for environments (deployment rules of type `approval`), oldest first.
-    public private(set) var approvals: [Approval] = []
+    /// The fields, in one box shared by copies: reading a state out of a dictionary costs one
+    /// retain rather than one per array and index, and the first change to a shared box copies it.
+    private var box: Box
 
-    // Indexes (positions into the arrays above).
-    private var versionByID = IDPositions()
-    private var versionByName = HashedPositions()
-    /// Versions by SHA, ignoring case (hash-keyed: the index holds no copy of each SHA).
-    private var versionsBySha = HashedPositions(ignoringCase: true)
-    private var buildByID = IDPositions()
-    private var buildsByVersion: [EntityID: [Int]] = [:]
-    private var openBuildsByVersion: [EntityID: [Int]] = [:]
-    private var deploymentByID = IDPositions()
-    private var deploymentsByEnvironment: [EntityID: [Int]] = [:]
-    /// Each environment's deployments by their own time (``Deployment/deployedAt``, then id),
-    /// oldest first: what history lists walk, so that one imported late sits where it happened.
-    private var timelines: [EntityID: [Int32]] = [:]
-    /// All its deployments by their own time, oldest first (a list over every environment).
-    private var productTimeline: [Int32] = []
-    /// Each environment's deployments' times, beside `deploymentsByEnvironment` (same order),
-    /// packed and summed up by blocks: what a matrix of a past instant reads.
-    private var instantTimes: [EntityID: InstantTimes] = [:]
-    private var openDeployments: [EnvironmentVersion: [Int]] = [:]
-    /// The pending and started deployments to each environment, oldest first (concurrency rules).
-    private var openByEnvironment: [EntityID: [Int]] = [:]
-    /// The newest `completed_at` of each version's completed deployments to each environment (flow rules).
-    private var completions: [EnvironmentVersion: Timestamp] = [:]
-    /// Positions of the events whose preflight left violations (blocked, report-only, skipped).
-    private var violationEvents: [Int] = []
-    /// The deployments whose first event asked to skip the deployment rules.
-    private var preflightSkips: Set<EntityID> = []
-    private var slots: [EntityID: EnvironmentSlot] = [:]
-    /// Each environment's finished deployments in time order (rollbacks, DORA).
-    private var histories: [EntityID: EnvironmentHistory] = [:]
-    /// What each deployment (by position) is: a rollback, a hotfix (read by the DORA figures
-    /// for every deployment, so worked out once, as events are applied).
-    private var flags: [DeploymentFlags] = []
-    /// The position of each deployment's version (by the deployment's position): the DORA
-    /// figures read it for every deployment, and a search by id would be a cache miss per step.
-    private var versionPositions: [Int32] = []
-    /// The versions one of whose builds is marked a hotfix.
-    private var hotfixVersions: Set<EntityID> = []
-    /// Each version's first evidence (by the version's position): the earliest of when it was
-    /// recorded and what its builds give (a build's `started_at`, or the
-    /// `extra_metadata.scm_committed_at` a pipeline sent).
-    private var evidence: [Timestamp] = []
+    /// Safe to send for the reason an array is: a box shared by copies is never changed, one
+    /// about to be changed is first copied unless this state holds the only reference.
+    private final class Box: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private struct Fields {
+        var product: Product
+        var versions: [Version] = []
+        var builds: [Build] = []
+        var deployments: [Deployment] = []
+        /// The audit log of this product's accepted events, oldest first.
+        var events: [LoggedEvent] = []
+        /// Approvals of its versions for environments (deployment rules of type `approval`), oldest first.
+        var approvals: [Approval] = []
+
+        // Indexes (positions into the arrays above).
+        var versionByID: IDPositions = IDPositions()
+        var versionByName: HashedPositions = HashedPositions()
+        /// Versions by SHA, ignoring case (hash-keyed: the index holds no copy of each SHA).
+        var versionsBySha: HashedPositions = HashedPositions(ignoringCase: true)
+        var buildByID: IDPositions = IDPositions()
+        var buildsByVersion: [EntityID: [Int]] = [:]
+        var openBuildsByVersion: [EntityID: [Int]] = [:]
+        var deploymentByID: IDPositions = IDPositions()
+        var deploymentsByEnvironment: [EntityID: [Int]] = [:]
+        /// Each environment's deployments by their own time (``Deployment/deployedAt``, then id),
+        /// oldest first: what history lists walk, so that one imported late sits where it happened.
+        var timelines: [EntityID: [Int32]] = [:]
+        /// All its deployments by their own time, oldest first (a list over every environment).
+        var productTimeline: [Int32] = []
+        /// Each environment's deployments' times, beside `deploymentsByEnvironment` (same order),
+        /// packed and summed up by blocks: what a matrix of a past instant reads.
+        var instantTimes: [EntityID: InstantTimes] = [:]
+        var openDeployments: [EnvironmentVersion: [Int]] = [:]
+        /// The pending and started deployments to each environment, oldest first (concurrency rules).
+        var openByEnvironment: [EntityID: [Int]] = [:]
+        /// The newest `completed_at` of each version's completed deployments to each environment (flow rules).
+        var completions: [EnvironmentVersion: Timestamp] = [:]
+        /// Positions of the events whose preflight left violations (blocked, report-only, skipped).
+        var violationEvents: [Int] = []
+        /// The deployments whose first event asked to skip the deployment rules.
+        var preflightSkips: Set<EntityID> = []
+        var slots: [EntityID: EnvironmentSlot] = [:]
+        /// Each environment's finished deployments in time order (rollbacks, DORA).
+        var histories: [EntityID: EnvironmentHistory] = [:]
+        /// What each deployment (by position) is: a rollback, a hotfix (read by the DORA figures
+        /// for every deployment, so worked out once, as events are applied).
+        var flags: [DeploymentFlags] = []
+        /// The position of each deployment's version (by the deployment's position): the DORA
+        /// figures read it for every deployment, and a search by id would be a cache miss per step.
+        var versionPositions: [Int32] = []
+        /// The versions one of whose builds is marked a hotfix.
+        var hotfixVersions: Set<EntityID> = []
+        /// Each version's first evidence (by the version's position): the earliest of when it was
+        /// recorded and what its builds give (a build's `started_at`, or the
+        /// `extra_metadata.scm_committed_at` a pipeline sent).
+        var evidence: [Timestamp] = []
+    }
+
+    private var fields: Fields {
+        _read { yield box.fields }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            yield &box.fields
+        }
+    }
+
+    // The fields, read in place. The public ones change only through `apply`.
+    public var product: Product { _read { yield fields.product } }
+    public var versions: [Version] { _read { yield fields.versions } }
+    public var builds: [Build] { _read { yield fields.builds } }
+    public var deployments: [Deployment] { _read { yield fields.deployments } }
+    /// The audit log of this product's accepted events, oldest first.
+    public var events: [LoggedEvent] { _read { yield fields.events } }
+    /// Approvals of its versions for environments (deployment rules of type `approval`), oldest first.
+    public var approvals: [Approval] { _read { yield fields.approvals } }
+    // The indexes, read and changed in place through the box (they are described in `Fields`).
+    private var versionByID: IDPositions { _read { yield fields.versionByID } _modify { yield &fields.versionByID } }
+    private var versionByName: HashedPositions { _read { yield fields.versionByName } _modify { yield &fields.versionByName } }
+    private var versionsBySha: HashedPositions { _read { yield fields.versionsBySha } _modify { yield &fields.versionsBySha } }
+    private var buildByID: IDPositions { _read { yield fields.buildByID } _modify { yield &fields.buildByID } }
+    private var buildsByVersion: [EntityID: [Int]] { _read { yield fields.buildsByVersion } _modify { yield &fields.buildsByVersion } }
+    private var openBuildsByVersion: [EntityID: [Int]] { _read { yield fields.openBuildsByVersion } _modify { yield &fields.openBuildsByVersion } }
+    private var deploymentByID: IDPositions { _read { yield fields.deploymentByID } _modify { yield &fields.deploymentByID } }
+    private var deploymentsByEnvironment: [EntityID: [Int]] { _read { yield fields.deploymentsByEnvironment } _modify { yield &fields.deploymentsByEnvironment } }
+    private var timelines: [EntityID: [Int32]] { _read { yield fields.timelines } _modify { yield &fields.timelines } }
+    private var productTimeline: [Int32] { _read { yield fields.productTimeline } _modify { yield &fields.productTimeline } }
+    private var instantTimes: [EntityID: InstantTimes] { _read { yield fields.instantTimes } _modify { yield &fields.instantTimes } }
+    private var openDeployments: [EnvironmentVersion: [Int]] { _read { yield fields.openDeployments } _modify { yield &fields.openDeployments } }
+    private var openByEnvironment: [EntityID: [Int]] { _read { yield fields.openByEnvironment } _modify { yield &fields.openByEnvironment } }
+    private var completions: [EnvironmentVersion: Timestamp] { _read { yield fields.completions } _modify { yield &fields.completions } }
+    private var violationEvents: [Int] { _read { yield fields.violationEvents } _modify { yield &fields.violationEvents } }
+    private var preflightSkips: Set<EntityID> { _read { yield fields.preflightSkips } _modify { yield &fields.preflightSkips } }
+    private var slots: [EntityID: EnvironmentSlot] { _read { yield fields.slots } _modify { yield &fields.slots } }
+    private var histories: [EntityID: EnvironmentHistory] { _read { yield fields.histories } _modify { yield &fields.histories } }
+    private var flags: [DeploymentFlags] { _read { yield fields.flags } _modify { yield &fields.flags } }
+    private var versionPositions: [Int32] { _read { yield fields.versionPositions } _modify { yield &fields.versionPositions } }
+    private var hotfixVersions: Set<EntityID> { _read { yield fields.hotfixVersions } _modify { yield &fields.hotfixVersions } }
+    private var evidence: [Timestamp] { _read { yield fields.evidence } _modify { yield &fields.evidence } }
 
     private struct EnvironmentVersion: Hashable {
         var environmentID: EntityID
@@ -70,7 +124,7 @@ public struct ProductState: Sendable {
     }
 
     public init(product: Product) {
-        self.product = product
+        box = Box(Fields(product: product))
     }
 
     // MARK: Lookups
@@ -256,7 +310,7 @@ public struct ProductState: Sendable {
     public mutating func apply(_ event: AcceptedDeploymentEvent, environmentExists: Bool = true) {
         let input = event.input
         if let preflight = event.preflight, !preflight.violations.isEmpty { violationEvents.append(events.count) }
-        events.append(.deployment(event.logged))
+        fields.events.append(.deployment(event.logged))
         let versionPosition = ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         // A refused deployment is only in the audit log.
         guard environmentExists, event.preflight?.blocked != true else { return }
@@ -266,9 +320,9 @@ public struct ProductState: Sendable {
         if let existing = deploymentPosition(event.deploymentID) {
             position = existing
             previous = deployments[position]
-            deployments[position].details.lay(input)
-            deployments[position].lastEventID = event.eventID
-            deployments[position].lastRecordedAt = event.recordedAt
+            fields.deployments[position].details.lay(input)
+            fields.deployments[position].lastEventID = event.eventID
+            fields.deployments[position].lastRecordedAt = event.recordedAt
             if deployments[position].deployedAt != previous!.deployedAt {
                 // A start given late moves the deployment in history: rare.
                 timelines[event.environmentID]?.removeAll { $0 == Int32(position) }
@@ -278,7 +332,7 @@ public struct ProductState: Sendable {
         } else {
             position = deployments.count
             // The deployment shares the event's text buffer (see `Deployment`).
-            deployments.append(Deployment(
+            fields.deployments.append(Deployment(
                 id: event.deploymentID, productID: product.id, versionID: event.versionID,
                 environmentID: event.environmentID, details: RecordDetails(of: input),
                 createdAt: event.recordedAt, lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
@@ -295,7 +349,7 @@ public struct ProductState: Sendable {
         }
         if input.status.isTerminal {
             // The server stamps completion when the finishing event carries no completed_at.
-            if input.completedAt == nil { deployments[position].completedAt = event.recordedAt }
+            if input.completedAt == nil { fields.deployments[position].completedAt = event.recordedAt }
             let key = EnvironmentVersion(environmentID: event.environmentID, versionID: event.versionID)
             openDeployments[key]?.removeAll(where: { $0 == position })
             if openDeployments[key]?.isEmpty == true { openDeployments[key] = nil }
@@ -308,7 +362,7 @@ public struct ProductState: Sendable {
         noteTimes(at: position, isNew: previous == nil)
         noteSlot(at: position, before: previous)
         noteHistory(at: position, before: previous)
-        product.updatedAt = max(product.updatedAt, event.recordedAt)
+        fields.product.updatedAt = max(fields.product.updatedAt, event.recordedAt)
     }
 
     /// Keeps the packed times of the deployment at `position` (appended when it is new: it is
@@ -440,17 +494,17 @@ public struct ProductState: Sendable {
     /// Applies an accepted build event.
     public mutating func apply(_ event: AcceptedBuildEvent) {
         let input = event.input
-        events.append(.build(event.logged))
+        fields.events.append(.build(event.logged))
         let versionPosition = ensureVersion(id: event.versionID, at: event.recordedAt, by: input)
         let position: Int
         if let existing = buildPosition(event.buildID) {
             position = existing
-            builds[position].details.lay(input)
-            builds[position].lastEventID = event.eventID
-            builds[position].lastRecordedAt = event.recordedAt
+            fields.builds[position].details.lay(input)
+            fields.builds[position].lastEventID = event.eventID
+            fields.builds[position].lastRecordedAt = event.recordedAt
         } else {
             position = builds.count
-            builds.append(Build(id: event.buildID, productID: product.id, versionID: event.versionID, details: RecordDetails(of: input),
+            fields.builds.append(Build(id: event.buildID, productID: product.id, versionID: event.versionID, details: RecordDetails(of: input),
                                 createdAt: event.recordedAt, lastEventID: event.eventID, lastRecordedAt: event.recordedAt))
             buildByID.appended(to: builds, id: \.id)
             buildsByVersion[event.versionID, default: []].append(position)
@@ -464,35 +518,35 @@ public struct ProductState: Sendable {
             }
         }
         if input.status.isTerminal {
-            if input.completedAt == nil { builds[position].completedAt = event.recordedAt }
+            if input.completedAt == nil { fields.builds[position].completedAt = event.recordedAt }
             openBuildsByVersion[event.versionID]?.removeAll(where: { $0 == position })
             if openBuildsByVersion[event.versionID]?.isEmpty == true { openBuildsByVersion[event.versionID] = nil }
         }
-        product.updatedAt = max(product.updatedAt, event.recordedAt)
+        fields.product.updatedAt = max(fields.product.updatedAt, event.recordedAt)
     }
 
     /// Replaces the product's own fields (name, description, metadata), keeping its history.
     public mutating func apply(_ saved: Product) {
-        product = saved
+        fields.product = saved
     }
 
     /// Adds an approval, or replaces the one with its id.
     public mutating func apply(_ approval: Approval) {
         if let index = approvals.firstIndex(where: { $0.id == approval.id }) {
-            approvals[index] = approval
+            fields.approvals[index] = approval
         } else {
-            approvals.append(approval)
+            fields.approvals.append(approval)
         }
     }
 
     public mutating func removeApproval(id: EntityID) {
-        approvals.removeAll { $0.id == id }
+        fields.approvals.removeAll { $0.id == id }
     }
 
     /// Drops every deployment to an environment; its events stay in the audit log.
     public mutating func removeDeployments(environmentID: EntityID) {
         guard deploymentsByEnvironment[environmentID] != nil else { return }
-        deployments.removeAll(where: { $0.environmentID == environmentID })
+        fields.deployments.removeAll(where: { $0.environmentID == environmentID })
         rebuildIndexes()
     }
 
@@ -509,7 +563,7 @@ public struct ProductState: Sendable {
                 ? Version(id: id, productID: product.id, name: name, scmSha: nil, scmRepository: repository,
                           scmBranch: branch, createdAt: time)
                 : Version(id: id, productID: product.id, name: name, createdAt: time, textOf: event)
-            versions.append(version)
+            fields.versions.append(version)
             evidence.append(time)
             versionByID.appended(to: versions, id: \.id)
             versionByName.insert(versions.count - 1, for: name)
@@ -517,11 +571,11 @@ public struct ProductState: Sendable {
             return versions.count - 1
         }
         if let sha, versions[position].scmSha == nil {
-            versions[position].scmSha = sha
+            fields.versions[position].scmSha = sha
             versionsBySha.insert(position, for: sha)
         }
-        if let repository, versions[position].scmRepository == nil { versions[position].scmRepository = repository }
-        if let branch, versions[position].scmBranch == nil { versions[position].scmBranch = branch }
+        if let repository, versions[position].scmRepository == nil { fields.versions[position].scmRepository = repository }
+        if let branch, versions[position].scmBranch == nil { fields.versions[position].scmBranch = branch }
         return position
     }
 
@@ -586,12 +640,12 @@ public struct ProductState: Sendable {
     /// A state rebuilt from its primary data (for snapshots).
     public init(product: Product, versions: [Version], builds: [Build], deployments: [Deployment], events: [LoggedEvent],
                 approvals: [Approval] = []) {
-        self.product = product
-        self.versions = versions
-        self.builds = builds
-        self.deployments = deployments
-        self.events = events
-        self.approvals = approvals
+        self.init(product: product)
+        self.fields.versions = versions
+        self.fields.builds = builds
+        self.fields.deployments = deployments
+        self.fields.events = events
+        self.fields.approvals = approvals
         rebuildIndexes()
     }
 }

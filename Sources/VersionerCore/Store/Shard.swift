@@ -143,9 +143,10 @@ actor Shard {
             throw .shaConflict(version: input.version)
         }
         do {
-            let state = products[productID]
-            let versionID = state?.version(named: input.version)?.id ?? services.ids.next()
-            let buildID = state?.correlatedBuild(versionID: versionID, invokeID: input.invokeID) ?? services.ids.next()
+            // Read in place: a copy of the state still held when the event is applied would make
+            // the apply copy what it changes.
+            let versionID = products[productID]?.version(named: input.version)?.id ?? services.ids.next()
+            let buildID = products[productID]?.correlatedBuild(versionID: versionID, invokeID: input.invokeID) ?? services.ids.next()
             var event = AcceptedBuildEvent(eventID: services.ids.next(), recordedAt: now, productID: productID,
                                            versionID: versionID, buildID: buildID, input: input, request: request)
             if !history { event.deliveries = deliveries(owedFor: .build(event)) }
