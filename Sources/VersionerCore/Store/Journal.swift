@@ -77,11 +77,5 @@ extension Journal {
     }
 
     /// ``append(_:)`` as a result, for callers inside closures that cannot throw typed errors.
-    func appending(_ change: StateChange) -> Result<UInt64, JournalError> {
-        do {
-            return .success(try append(change))
-        } catch {
-            return .failure(error)
-        }
-    }
+    func appending(_ change: StateChange) -> Result<UInt64, JournalError> { appending(prepared: PreparedChange(change)) }
 }
