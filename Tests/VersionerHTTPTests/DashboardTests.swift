@@ -134,7 +134,7 @@ struct DashboardTests {
             let rowText = String(html[row.lowerBound..<rowEnd.upperBound])
             #expect(rowText.contains("↩ rollback"))
             #expect(rowText.contains("class=\"attempt a-failed\"") && rowText.contains(">1.2</a>"))
-            #expect(rowText.contains("ana"))
+            #expect(rowText.contains("<td class=\"c-completed\" data-environment=\"staging\">") && rowText.contains(">ana · <time"))
             // The started deployment of the other product is its latest attempt, with no running version.
             #expect(html.contains("class=\"attempt a-started\""))
             try await api.deploy("api", "1.1", to: "production", status: "completed")
@@ -145,6 +145,7 @@ struct DashboardTests {
             let fragment = try await browser.get("/ui/fragments/row?only=api&column=staging&column=production&column=qa")
             #expect(fragment.status == .ok && fragment.text.hasPrefix("<tr class=\"drift\" data-product=\"api\">"))
             #expect(fragment.text.components(separatedBy: "<td ").count - 1 == 3)
+            #expect(fragment.text.contains("<td class=\"c-none\" data-environment=\"qa\">—</td>"))  // api never ran in qa
         }
     }
 
