@@ -139,58 +139,47 @@ extension String: @retroactive MustacheCustomRenderable {
     public var isNull: Bool { false }
 }
 
-/// One deployment as a cell or a line shows it.
+/// One deployment as a cell or a line shows it. Its texts are worked out when a template asks
+/// for them: a matrix cell shows half of them, and a matrix page has thousands of cells.
 struct DeploymentLine: MustacheParent {
-    let url: String
-    let version: String
-    let versionURL: String
-    let status: String
-    let icon: String
-    let rollback: Bool
-    let who: String?
-    let iso: String
-    let when: String
-    let ago: String
-    let environment: String
-    let environmentURL: String
-    let product: String
-    let productURL: String
+    let view: DeploymentView
+    let links: Links
+    let now: Timestamp
 
     init(_ view: DeploymentView, links: Links, now: Timestamp) {
+        self.view = view
+        self.links = links
+        self.now = now
+    }
+
+    var status: String { view.deployment.status.rawValue }
+
+    /// When it finished, or else when it began.
+    private var time: Timestamp { view.deployment.completedAt ?? view.deployment.deployedAt }
+
+    /// Who deployed it, or false (not nil: a miss would be looked up in every enclosing context).
+    private var who: Any {
         let deployment = view.deployment
-        let time = deployment.completedAt ?? deployment.deployedAt
-        url = links.deployment(deployment.id)
-        version = view.version
-        versionURL = links.version(deployment.versionID)
-        status = deployment.status.rawValue
-        icon = Formats.icon(deployment.status)
-        rollback = view.isRollback
-        who = deployment.deployedBy ?? deployment[.deployedByName] ?? deployment[.deployedByEmail]
-        iso = time.rfc3339
-        when = Formats.when(time)
-        ago = Formats.ago(time, now: now)
-        environment = view.environmentName
-        environmentURL = links.environment(view.environmentName)
-        product = view.productName
-        productURL = links.product(view.productName)
+        return deployment.deployedBy ?? deployment[.deployedByName] ?? deployment[.deployedByEmail] ?? false as Any
     }
 
     func child(named name: String) -> Any? {
-        switch name {
-        case "url": url
-        case "version": version
-        case "versionURL": versionURL
+        let deployment = view.deployment
+        return switch name {
+        case "url": links.deployment(deployment.id)
+        case "version": view.version
+        case "versionURL": links.version(deployment.versionID)
         case "status": status
-        case "icon": icon
-        case "rollback": rollback
-        case "who": who ?? false  // false, not nil: a miss would be looked up in every enclosing context
-        case "iso": iso
-        case "when": when
-        case "ago": ago
-        case "environment": environment
-        case "environmentURL": environmentURL
-        case "product": product
-        case "productURL": productURL
+        case "icon": Formats.icon(deployment.status)
+        case "rollback": view.isRollback
+        case "who": who
+        case "iso": time.rfc3339
+        case "when": Formats.when(time)
+        case "ago": Formats.ago(time, now: now)
+        case "environment": view.environmentName
+        case "environmentURL": links.environment(view.environmentName)
+        case "product": view.productName
+        case "productURL": links.product(view.productName)
         default: nil
         }
     }
