@@ -157,22 +157,25 @@ struct DeploymentLine: MustacheParent {
     /// When it finished, or else when it began.
     private var time: Timestamp { view.deployment.completedAt ?? view.deployment.deployedAt }
 
-    /// Who deployed it, or false (not nil: a miss would be looked up in every enclosing context).
-    private var who: Any {
-        let deployment = view.deployment
-        return deployment.deployedBy ?? deployment[.deployedByName] ?? deployment[.deployedByEmail] ?? false as Any
+    /// Who deployed it, when the pipeline said.
+    private var deployer: String? {
+        view.deployment.deployedBy ?? view.deployment[.deployedByName] ?? view.deployment[.deployedByEmail]
     }
 
+    // Reads the deployment's fields in place: a copy of it would retain every string it holds.
     func child(named name: String) -> Any? {
-        let deployment = view.deployment
-        return switch name {
-        case "url": links.deployment(deployment.id)
+        switch name {
+        case "url": links.deployment(view.deployment.id)
         case "version": view.version
-        case "versionURL": links.version(deployment.versionID)
+        case "versionURL": links.version(view.deployment.versionID)
         case "status": status
-        case "icon": Formats.icon(deployment.status)
+        case "icon": Formats.icon(view.deployment.status)
         case "rollback": view.isRollback
-        case "who": who
+        // false, not nil, when unknown: a miss would be looked up in every enclosing context.
+        case "who": deployer.map { $0 as Any } ?? false
+        // Who, followed by the separator from the time (a section around `who` would cost a
+        // context per cell of the matrix).
+        case "byLine": deployer.map { $0 + " · " } ?? ""
         case "iso": time.rfc3339
         case "when": Formats.when(time)
         case "ago": Formats.ago(time, now: now)
