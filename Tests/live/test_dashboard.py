@@ -43,8 +43,10 @@ def sign_in(browser, server, key, path="/"):
 
 
 def cell(browser, product, environment):
+    """The product's cell in the environment's column (cells follow the headers' order)."""
+    headers = [th.get_attribute("data-environment") for th in browser.find_elements(By.CSS_SELECTOR, "thead th[data-environment]")]
     row = browser.find_element(By.CSS_SELECTOR, f'tr[data-product="{product}"]')
-    return row.find_element(By.CSS_SELECTOR, f'td[data-environment="{environment}"]')
+    return row.find_elements(By.CSS_SELECTOR, "td")[headers.index(environment)]
 
 
 @pytest.fixture(scope="module")

@@ -306,7 +306,7 @@ struct Dashboard: Sendable {
         let now = tracker.now()
         let row = await tracker.stateMatrix(StateQuery(product: name)).products.first
         let environments = (row?.cells ?? []).map { environment, cell in
-            let matrixCell = MatrixCell(environment: environment.name, cell: cell, links: links, now: now)
+            let matrixCell = MatrixCell(cell, links: links, now: now)
             return ["environment": environment.name, "environmentURL": links.environment(environment.name),
                     "type": environment.type.rawValue, "current": matrixCell.current as Any, "attempt": matrixCell.attempt as Any]
         }
@@ -347,7 +347,7 @@ struct Dashboard: Sendable {
         let now = tracker.now()
         let matrix = await tracker.stateMatrix(StateQuery(environment: name))
         let running = matrix.products.map { row in
-            let cell = MatrixCell(environment: name, cell: row.cells.first?.cell, links: links, now: now)
+            let cell = MatrixCell(row.cells.first?.cell, links: links, now: now)
             return ["product": row.product.name, "productURL": links.product(row.product.name),
                     "current": cell.current as Any, "attempt": cell.attempt as Any]
         }

@@ -170,6 +170,8 @@ struct DeploymentLine: MustacheParent {
         case "versionURL": links.version(view.deployment.versionID)
         case "status": status
         case "icon": Formats.icon(view.deployment.status)
+        // The icon and the word in one text: one lookup instead of two in every matrix cell.
+        case "label": Formats.icon(view.deployment.status) + " " + status
         case "rollback": view.isRollback
         // false, not nil, when unknown: a miss would be looked up in every enclosing context.
         case "who": deployer.map { $0 as Any } ?? false
@@ -194,12 +196,10 @@ struct DeploymentLine: MustacheParent {
 /// running version's status for the cell's class, whether the cell is empty): every lookup the
 /// template engine makes costs about half a microsecond, and a matrix page has thousands of cells.
 struct MatrixCell: MustacheParent {
-    let environment: String
     let current: DeploymentLine?
     let attempt: DeploymentLine?
 
-    init(environment: String, cell: StateCell?, links: Links, now: Timestamp) {
-        self.environment = environment
+    init(_ cell: StateCell?, links: Links, now: Timestamp) {
         current = cell?.current.map { DeploymentLine($0, links: links, now: now) }
         let latest = cell?.latest
         attempt = latest.flatMap { latest in
@@ -209,7 +209,6 @@ struct MatrixCell: MustacheParent {
 
     func child(named name: String) -> Any? {
         switch name {
-        case "environment": environment
         case "current": current ?? false
         case "attempt": attempt ?? false
         case "state": current?.status ?? "none"
@@ -231,7 +230,7 @@ struct MatrixRow: MustacheParent {
         productURL = links.product(row.product.name)
         drift = row.drift
         let byName = Dictionary(row.cells.map { ($0.environment.name, $0.cell) }, uniquingKeysWith: { first, _ in first })
-        cells = columns.map { MatrixCell(environment: $0, cell: byName[$0], links: links, now: now) }
+        cells = columns.map { MatrixCell(byName[$0], links: links, now: now) }
     }
 
     func child(named name: String) -> Any? {
