@@ -34,7 +34,7 @@ struct WebhookEndpointTests {
             #expect(patched.json["events"] == .array([.string("deployment.*")]))
             #expect(patched.json["has_secret"] == .bool(false))
             #expect(patched.json["environments"] == .array([.string("production")]))
-            #expect(try await api.tracker.webhook(id: EntityID(uuidString: id)!).secret == nil)
+            #expect(try api.tracker.webhook(id: EntityID(uuidString: id)!).secret == nil)
 
             let deliveries = try await api.get("/webhooks/\(id)/deliveries")
             #expect(deliveries.json["deliveries"] == .array([]))

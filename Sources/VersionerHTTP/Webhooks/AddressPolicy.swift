@@ -6,6 +6,10 @@ import VersionerCore
 /// Where webhooks may send: by default only to public addresses, so that whoever may create a
 /// webhook cannot make the server probe its own host or private network (`--webhook-allow-private`
 /// lifts this).
+///
+/// A delivery connects to the address that was checked, never to one a second lookup gives: a
+/// name that resolves to a public address for the check and to a private one for the connection
+/// (DNS rebinding) cannot lead the server into its own network.
 struct AddressPolicy: Sendable {
     var allowPrivate: Bool
     /// What each host name was judged, for a minute: a delivery checks its host before every
@@ -13,11 +17,27 @@ struct AddressPolicy: Sendable {
     private let judged = Judgements()
     /// The threads the resolver blocks.
     private let resolver: NIOThreadPool
+    /// The addresses a host name resolves to (the system's resolver but in tests).
+    private let lookup: @Sendable (String) -> [[UInt8]]
 
     /// `resolver`: the answers to requests (``answering``) do not wait behind the sender's lookups (``sending``).
-    init(allowPrivate: Bool, resolver: NIOThreadPool = AddressPolicy.answering) {
+    init(allowPrivate: Bool, resolver: NIOThreadPool = AddressPolicy.answering,
+         lookup: @escaping @Sendable (String) -> [[UInt8]] = AddressPolicy.resolve) {
         self.allowPrivate = allowPrivate
         self.resolver = resolver
+        self.lookup = lookup
+    }
+
+    /// Where a delivery may connect.
+    enum Destination: Equatable, Sendable {
+        /// Where the URL says: its host is an address, or private addresses are allowed.
+        case asWritten
+        /// Only to this address (text), the one the URL's host name resolved to when checked.
+        case address(String)
+        /// Nowhere: the host is or resolves to a private address.
+        case refused
+        /// Nowhere: the host name does not resolve.
+        case unresolved
     }
 
     /// Threads for the lookups of requests that save or test a webhook.
@@ -31,36 +51,49 @@ struct AddressPolicy: Sendable {
         return pool
     }
 
-    /// Why a delivery to `url` may not be sent; nil when it may. Resolves the host (off the
-    /// cooperative pool: the resolver blocks).
+    /// Why a webhook may not send to `url`; nil when it may (a host that does not resolve is left
+    /// to its deliveries to report). Resolves the host (off the cooperative pool: the resolver blocks).
     func refusal(of url: WebhookURL) async -> FieldError.Kind? {
-        guard !allowPrivate else { return nil }
+        await destination(of: url) == .refused ? .privateAddress : nil
+    }
+
+    /// Where a delivery to `url` may connect, resolving its host name when it must be checked.
+    func destination(of url: WebhookURL) async -> Destination {
+        guard !allowPrivate else { return .asWritten }
         let host = url.host
-        if let address = Self.literal(host) { return Self.isPrivate(address) ? .privateAddress : nil }
-        if let known = judged[host] { return known ? .privateAddress : nil }
+        if let address = Self.literal(host) { return Self.isPrivate(address) ? .refused : .asWritten }
+        if let known = judged[host] { return known }
         let addresses: [[UInt8]]
         do {
-            addresses = try await resolver.runIfActive { Self.resolve(host) }
+            addresses = try await resolver.runIfActive { [lookup] in lookup(host) }
         } catch {
-            return .privateAddress
+            return .refused
         }
-        // A host that does not resolve is left to the delivery to report; one that resolves to any
-        // private address is refused (its other addresses would not stop a client from using it).
-        let isPrivate = addresses.contains(where: Self.isPrivate)
-        judged[host] = isPrivate
-        return isPrivate ? .privateAddress : nil
+        // A name that resolves to any private address is refused (its other addresses would not
+        // stop a client from using it); otherwise a delivery goes to the first IPv4 address (the
+        // one most likely reachable), or the first address.
+        let destination: Destination
+        if addresses.contains(where: Self.isPrivate) {
+            destination = .refused
+        } else if let address = addresses.first(where: { $0.count == 4 }) ?? addresses.first {
+            destination = .address(Self.text(address))
+        } else {
+            destination = .unresolved
+        }
+        judged[host] = destination
+        return destination
     }
 
     /// Host names judged recently: at most a thousand, each for a minute.
     private final class Judgements: Sendable {
-        private let entries = Mutex<[String: (isPrivate: Bool, until: ContinuousClock.Instant)]>([:])
+        private let entries = Mutex<[String: (destination: Destination, until: ContinuousClock.Instant)]>([:])
         static let lifetime: Duration = .seconds(60)
 
-        subscript(host: String) -> Bool? {
+        subscript(host: String) -> Destination? {
             get {
                 entries.withLock { entries in
                     guard let entry = entries[host], entry.until > .now else { return nil }
-                    return entry.isPrivate
+                    return entry.destination
                 }
             }
             set {
@@ -80,6 +113,14 @@ struct AddressPolicy: Sendable {
         var v6 = in6_addr()
         if inet_pton(AF_INET6, host, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
         return nil
+    }
+
+    /// An address (4 or 16 bytes) as text: `203.0.113.7`, `2001:db8::1`.
+    static func text(_ address: [UInt8]) -> String {
+        let family = address.count == 4 ? AF_INET : AF_INET6
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard address.withUnsafeBytes({ inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }) != nil else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The addresses `host` resolves to (4 or 16 bytes each); empty when it does not resolve.

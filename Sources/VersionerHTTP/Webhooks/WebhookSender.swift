@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import Foundation
 import Glibc
 import Logging
 import NIOCore
@@ -21,7 +22,7 @@ public struct WebhookSender: Service {
     let dashboardBase: String
     let metrics: ServerMetrics
     let logger: Logger
-    let client: HTTPClient
+    let clients: WebhookClients
 
     /// The pauses before the second and the third attempt.
     static let backoff: [Duration] = [.seconds(1), .seconds(2)]
@@ -30,33 +31,14 @@ public struct WebhookSender: Service {
     /// How often owed deliveries are looked at without a ring (the owner changed, a sender stopped).
     static let tick: Duration = .seconds(1)
 
-    /// The client every sender shares, made once for the process: redirects are not followed (a
-    /// receiver's redirect must not lead the server to an address it would refuse), and a
-    /// connection that fails is not tried again within the attempt (the attempts are the retries).
-    public static let sharedClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-
-    /// The client of test deliveries, on an event loop of its own: its connections' name lookups
-    /// (each event loop makes them one at a time) never wait behind the sender's.
-    static let testClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup(numberOfThreads: 1)),
-                                       configuration: clientConfiguration)
-
-    private static var clientConfiguration: HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
-        configuration.timeout.connect = .seconds(5)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        // Several webhooks often share a host (Slack's): each may have its deliveries under way at once.
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        return configuration
-    }
-
     public init(state: ServerState, allowPrivate: Bool, dashboardBase: String, metrics: ServerMetrics,
-                logger: Logger, client: HTTPClient = WebhookSender.sharedClient) {
+                logger: Logger) {
         self.state = state
         self.policy = AddressPolicy(allowPrivate: allowPrivate, resolver: AddressPolicy.sending)
         self.dashboardBase = dashboardBase
         self.metrics = metrics
         self.logger = logger
-        self.client = client
+        clients = .sending
     }
 
     public func run() async throws {
@@ -147,10 +129,10 @@ public struct WebhookSender: Service {
     }
 
     /// A test delivery: one attempt, now, journaled in the webhook's log.
-    static func test(_ webhook: Webhook, tracker: Tracker, policy: AddressPolicy, client: HTTPClient = testClient,
+    static func test(_ webhook: Webhook, tracker: Tracker, policy: AddressPolicy, clients: WebhookClients = .testing,
                      logger: Logger) async throws(TrackerError) -> DeliveryOutcome {
         let id = tracker.newDeliveryID()
-        let sender = Attempter(policy: policy, client: client, logger: logger)
+        let sender = Attempter(policy: policy, clients: clients, logger: logger)
         let attempts = await sender.send(WebhookMessage.test(webhook, deliveryID: id, at: tracker.now()),
                                          eventType: WebhookMessage.testEventType, deliveryID: id, to: webhook,
                                          retrying: false, now: tracker.now)
@@ -163,7 +145,7 @@ public struct WebhookSender: Service {
     private func send(_ body: [UInt8], eventType: String, deliveryID: EntityID, to webhook: Webhook,
                       retrying: Bool) async -> [DeliveryAttempt] {
         let tracker = state.backend?.tracker
-        return await Attempter(policy: policy, client: client, logger: logger)
+        return await Attempter(policy: policy, clients: clients, logger: logger)
             .send(body, eventType: eventType, deliveryID: deliveryID, to: webhook, retrying: retrying,
                   now: { tracker?.now() ?? Timestamp(microseconds: 0) })
     }
@@ -176,7 +158,7 @@ public struct WebhookSender: Service {
 /// Makes the attempts of one delivery.
 struct Attempter {
     let policy: AddressPolicy
-    let client: HTTPClient
+    let clients: WebhookClients
     let logger: Logger
 
     func send(_ body: [UInt8], eventType: String, deliveryID: EntityID, to webhook: Webhook, retrying: Bool,
@@ -194,12 +176,13 @@ struct Attempter {
             attempts.append(made)
             // A 2xx is done; any other answer but a 5xx is the receiver's final word.
             if let status = made.statusCode, !(500..<600).contains(status) { break }
-            if made.error == Self.refusedAddress { break }
+            if made.error == Self.refusedAddress || made.error == Self.unresolvedHost { break }
         }
         return attempts
     }
 
     static let refusedAddress = "refused: the URL's host is a loopback, private or link-local address"
+    static let unresolvedHost = "not sent: the URL's host name does not resolve"
 
     private func once(_ body: [UInt8], eventType: String, deliveryID: EntityID, to webhook: Webhook,
                       at time: Timestamp) async -> DeliveryAttempt {
@@ -208,9 +191,14 @@ struct Attempter {
             let duration = ContinuousClock.now - start
             return duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
         }
-        // Checked before every attempt: the name may resolve elsewhere than when the webhook was saved.
-        if let url = WebhookURL(webhook.url), await policy.refusal(of: url) != nil {
-            return DeliveryAttempt(at: time, statusCode: nil, error: Self.refusedAddress, durationMicroseconds: elapsed())
+        // Checked before every attempt (the name may resolve elsewhere than when the webhook was
+        // saved), and the attempt connects to the address checked.
+        let destination = if let url = WebhookURL(webhook.url) { await policy.destination(of: url) } else { AddressPolicy.Destination.asWritten }
+        // The host as the client reads it from the URL, which is what it looks addresses up for.
+        let host = URL(string: webhook.url)?.host ?? ""
+        guard let client = clients.client(host: host, destination) else {
+            let error = destination == .unresolved ? Self.unresolvedHost : Self.refusedAddress
+            return DeliveryAttempt(at: time, statusCode: nil, error: error, durationMicroseconds: elapsed())
         }
         var request = HTTPClientRequest(url: webhook.url)
         request.method = .POST
