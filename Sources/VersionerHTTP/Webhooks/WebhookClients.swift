@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -43,12 +44,15 @@ final class WebhookClients: Sendable {
         return configuration
     }
 
-    /// The client for a URL whose host is `host`, going where `destination` says; nil when it may not be sent.
-    func client(host: String, _ destination: AddressPolicy.Destination) -> HTTPClient? {
+    /// The client for `url`, going where `destination` says; nil when it may not be sent.
+    func client(for url: String, _ destination: AddressPolicy.Destination) -> HTTPClient? {
         switch destination {
         case .asWritten: return asWritten
         case .refused, .unresolved: return nil
-        case .address(let address): return client(host: host, connectingTo: address)
+        case .address(let address):
+            // The host as the client reads it from the URL: the name it would look addresses up for.
+            guard let host = URL(string: url)?.host else { return nil }
+            return client(host: host, connectingTo: address)
         }
     }
 

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Crypto
-import Foundation
 import Glibc
 import Logging
 import NIOCore
@@ -194,9 +193,7 @@ struct Attempter {
         // Checked before every attempt (the name may resolve elsewhere than when the webhook was
         // saved), and the attempt connects to the address checked.
         let destination = if let url = WebhookURL(webhook.url) { await policy.destination(of: url) } else { AddressPolicy.Destination.asWritten }
-        // The host as the client reads it from the URL, which is what it looks addresses up for.
-        let host = URL(string: webhook.url)?.host ?? ""
-        guard let client = clients.client(host: host, destination) else {
+        guard let client = clients.client(for: webhook.url, destination) else {
             let error = destination == .unresolved ? Self.unresolvedHost : Self.refusedAddress
             return DeliveryAttempt(at: time, statusCode: nil, error: error, durationMicroseconds: elapsed())
         }
