@@ -1,5 +1,7 @@
+import Dispatch
 import Glibc
 import Logging
+import Synchronization
 import Testing
 import VersionerCore
 @testable import VersionerHTTP
@@ -31,6 +33,38 @@ struct WebhookAddressTests {
         #expect(await policy.refusal(of: WebhookURL("https://inside.example/x")!) == .privateAddress)
         #expect(await AddressPolicy(allowPrivate: true, lookup: { _ in [[10, 0, 0, 1]] })
             .destination(of: WebhookURL("http://inside.example/")!) == .asWritten)
+    }
+
+    @Test("Checks of one name at once share one lookup")
+    func sharedLookup() async {
+        final class Calls: Sendable { let count = Mutex(0) }
+        let calls = Calls()
+        // The lookup waits until every check has started, so that checks that did not share it would each make their own.
+        let gate = DispatchSemaphore(value: 0)
+        let policy = AddressPolicy(allowPrivate: false, lookup: { _ in
+            calls.count.withLock { $0 += 1 }
+            gate.wait()
+            return [[203, 0, 113, 7]]
+        })
+        let checks = 8
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        let destinations = await withTaskGroup(of: AddressPolicy.Destination.self) { group in
+            for _ in 0..<checks {
+                group.addTask {
+                    starting.yield()
+                    return await policy.destination(of: WebhookURL("https://hooks.example/x")!)
+                }
+            }
+            var count = 0
+            for await _ in started {
+                count += 1
+                if count == checks { break }
+            }
+            for _ in 0..<checks { gate.signal() }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(destinations == Array(repeating: .address("203.0.113.7"), count: checks))
+        #expect(calls.count.withLock { $0 } == 1)
     }
 
     @Test("A name checked to a public address is never connected at the private address a second lookup gives")

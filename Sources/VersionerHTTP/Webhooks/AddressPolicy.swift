@@ -62,47 +62,50 @@ struct AddressPolicy: Sendable {
         guard !allowPrivate else { return .asWritten }
         let host = url.host
         if let address = Self.literal(host) { return Self.isPrivate(address) ? .refused : .asWritten }
-        if let known = judged[host] { return known }
-        let addresses: [[UInt8]]
-        do {
-            addresses = try await resolver.runIfActive { [lookup] in lookup(host) }
-        } catch {
-            return .refused
+        return await judged.destination(of: host) { [resolver, lookup] in
+            (try? await resolver.runIfActive { lookup(host) }).map(Self.destination(resolvedTo:))
         }
-        // A name that resolves to any private address is refused (its other addresses would not
-        // stop a client from using it); otherwise a delivery goes to the first IPv4 address (the
-        // one most likely reachable), or the first address.
-        let destination: Destination
-        if addresses.contains(where: Self.isPrivate) {
-            destination = .refused
-        } else if let address = addresses.first(where: { $0.count == 4 }) ?? addresses.first {
-            destination = .address(Self.text(address))
-        } else {
-            destination = .unresolved
-        }
-        judged[host] = destination
-        return destination
     }
 
-    /// Host names judged recently: at most a thousand, each for a minute.
+    /// Where a name that resolves to `addresses` may be sent. One that resolves to any private
+    /// address is refused (its other addresses would not stop a client from using it); otherwise
+    /// a delivery goes to the first IPv4 address (the one most likely reachable), or the first.
+    private static func destination(resolvedTo addresses: [[UInt8]]) -> Destination {
+        if addresses.contains(where: isPrivate) { return .refused }
+        guard let address = addresses.first(where: { $0.count == 4 }) ?? addresses.first else { return .unresolved }
+        return .address(text(address))
+    }
+
+    /// Host names judged recently, at most a thousand, each for a minute; and the lookups under
+    /// way, which checks of the same name at once share (deliveries to one receiver often start
+    /// together, and each lookup holds one of the resolver's threads).
     private final class Judgements: Sendable {
-        private let entries = Mutex<[String: (destination: Destination, until: ContinuousClock.Instant)]>([:])
+        private struct Entries {
+            var known: [String: (destination: Destination, until: ContinuousClock.Instant)] = [:]
+            var pending: [String: Task<Destination?, Never>] = [:]
+        }
+        private let entries = Mutex(Entries())
         static let lifetime: Duration = .seconds(60)
 
-        subscript(host: String) -> Destination? {
-            get {
-                entries.withLock { entries in
-                    guard let entry = entries[host], entry.until > .now else { return nil }
-                    return entry.destination
-                }
+        /// What `host` was judged lately, or what `judge` says of it now (nil: it could not say,
+        /// which is not kept and refuses).
+        func destination(of host: String, judge: @escaping @Sendable () async -> Destination?) async -> Destination {
+            let (known, pending): (Destination?, Task<Destination?, Never>?) = entries.withLock { entries in
+                if let entry = entries.known[host], entry.until > .now { return (entry.destination, nil) }
+                let lookup = entries.pending[host] ?? Task { await judge() }
+                entries.pending[host] = lookup
+                return (nil, lookup)
             }
-            set {
-                guard let newValue else { return }
-                entries.withLock { entries in
-                    if entries.count >= 1_000 { entries.removeAll() }
-                    entries[host] = (newValue, .now + Self.lifetime)
-                }
+            guard let lookup = pending else { return known ?? .refused }
+            let judged = await lookup.value
+            entries.withLock { entries in
+                guard entries.pending[host] == lookup else { return }
+                entries.pending[host] = nil
+                guard let judged else { return }
+                if entries.known.count >= 1_000 { entries.known.removeAll() }
+                entries.known[host] = (judged, .now + Self.lifetime)
             }
+            return judged ?? .refused
         }
     }
 
